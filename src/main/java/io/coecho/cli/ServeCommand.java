@@ -1,0 +1,131 @@
+package io.coecho.cli;
+
+import io.coecho.server.Engine;
+import io.coecho.server.Server;
+import io.coecho.server.ServerConfig;
+import io.coecho.server.ServerStats;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code coecho serve}: runs the echo server until SIGTERM or SIGINT, then shuts down gracefully
+ * (a second signal exits at once).
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run the echo server (TCP; UDP with --udp).")
+final class ServeCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger("io.coecho.Serve");
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-p", "--port"}, defaultValue = "8080", description = "TCP port (0: any free port). Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = {"-b", "--bind"}, defaultValue = "0.0.0.0", description = "Address to listen on. Default: ${DEFAULT-VALUE} (all IPv4 interfaces; :: for IPv6 too).")
+    String bind;
+
+    @Option(names = {"-t", "--threads"}, description = "Event loops, one thread each. Default: the number of processors.")
+    Integer threads;
+
+    @Option(names = "--buffer-size", defaultValue = "16KiB", converter = SizeOption.class,
+            description = "Bytes read per call, and the most a connection buffers for a slow peer. Default: ${DEFAULT-VALUE}.")
+    long bufferSize;
+
+    @Option(names = "--transport", defaultValue = "auto", description = "epoll, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
+    String transport;
+
+    @Option(names = "--engine", defaultValue = "coroutines", description = "coroutines, virtual-threads or threads. Default: ${DEFAULT-VALUE}.")
+    String engine;
+
+    @Option(names = "--backlog", defaultValue = "4096", description = "Listen backlog (the kernel caps it at net.core.somaxconn). Default: ${DEFAULT-VALUE}.")
+    int backlog;
+
+    @Option(names = "--max-connections", defaultValue = "10000", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
+    int maxConnections;
+
+    @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationOption.class,
+            description = "Close connections idle this long (0: never). Default: ${DEFAULT-VALUE}.")
+    Duration idleTimeout;
+
+    @Option(names = "--write-timeout", defaultValue = "30s", converter = DurationOption.class,
+            description = "Close a connection whose echo cannot be written for this long: a peer that stops reading (0: never). Default: ${DEFAULT-VALUE}.")
+    Duration writeTimeout;
+
+    @Option(names = "--shutdown-timeout", defaultValue = "5s", converter = DurationOption.class,
+            description = "On SIGTERM/SIGINT, wait this long for connections to finish, then cut them. Default: ${DEFAULT-VALUE}.")
+    Duration shutdownTimeout;
+
+    @Option(names = "--log-level", defaultValue = "info", description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
+    String logLevel;
+
+    @Option(names = "--log-config", description = "A java.util.logging properties file (overrides --log-level).")
+    Path logConfig;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig config = config();
+        Logging.configure(logLevel, logConfig);
+        Server server;
+        try {
+            server = Server.start(config);
+        } catch (java.io.IOException e) {
+            spec.commandLine().getErr().println("coecho: " + e.getMessage());
+            return 1;
+        }
+        LOG.log(System.Logger.Level.INFO, "listening on {0} (tcp) with the {1}",
+                format(server.address()), server.description());
+        CountDownLatch stop = new CountDownLatch(1);
+        Signals.onTerminate(() -> {
+            LOG.log(System.Logger.Level.INFO, "shutting down: no new connections; waiting up to {0} ms for open ones",
+                    shutdownTimeout.toMillis());
+            server.close();
+            stop.countDown();
+        }, () -> {
+            LOG.log(System.Logger.Level.WARNING, "second signal: exiting now");
+            Runtime.getRuntime().halt(130);
+        });
+        stop.await();
+        boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
+        ServerStats s = server.stats();
+        LOG.log(System.Logger.Level.INFO, "stopped: {0} connections drained, {1} cut; {2} served in all",
+                s.drained(), s.cut(), s.accepted());
+        return clean ? 0 : 1;
+    }
+
+    private ServerConfig config() {
+        CommandLine cl = spec.commandLine();
+        if (port < 0 || port > 65535) {
+            throw new CommandLine.ParameterException(cl, "--port must be between 0 and 65535, got " + port);
+        }
+        InetAddress addr;
+        try {
+            addr = InetAddress.getByName(bind);
+        } catch (UnknownHostException e) {
+            throw new CommandLine.ParameterException(cl, "--bind: unknown address '" + bind + "'");
+        }
+        int loops = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (bufferSize > Integer.MAX_VALUE) {
+            throw new CommandLine.ParameterException(cl, "--buffer-size is too large: " + bufferSize);
+        }
+        try {
+            return new ServerConfig(new InetSocketAddress(addr, port), loops, (int) bufferSize, transport,
+                    Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, e.getMessage());
+        }
+    }
+
+    static String format(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,106 @@
+package io.coecho.runtime.linux;
+
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLERR;
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLHUP;
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLIN;
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLOUT;
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLRDHUP;
+
+import io.coecho.runtime.coro.Coroutine;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * One fd on an {@link EpollPoller}: who waits to read, who waits to write, whether output interest
+ * is armed, whether the fd is closed.
+ *
+ * <p>Loop thread only. After {@link #close()} the fd number belongs to the kernel again (and soon to
+ * another connection), so every syscall site checks {@link #closed} first.
+ */
+final class EpollRegistration {
+    private static final int READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP;
+    private static final int WRITE_EVENTS = EPOLLOUT | EPOLLERR | EPOLLHUP;
+
+    final EpollPoller poller;
+    final int fd;
+    final int generation;
+    private Coroutine reader;
+    private Coroutine writer;
+    private boolean writeArmed;
+    boolean closed;
+
+    EpollRegistration(EpollPoller poller, int fd, int generation) {
+        this.poller = poller;
+        this.fd = fd;
+        this.generation = generation;
+    }
+
+    void ready(int events) {
+        if ((events & READ_EVENTS) != 0 && reader != null) {
+            reader.wake();
+        }
+        if ((events & WRITE_EVENTS) != 0 && writer != null) {
+            writer.wake();
+        }
+    }
+
+    void checkOpen() throws ClosedChannelException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /** Suspends the running coroutine until the fd may be readable (wake-ups may be spurious). */
+    void awaitReadable() throws ClosedChannelException {
+        checkOpen();
+        Coroutine self = Coroutine.require();
+        reader = self;
+        try {
+            Coroutine.suspend();
+        } finally {
+            reader = null;
+        }
+        checkOpen();
+    }
+
+    /** Arms output interest if needed, then suspends until the fd may be writable. */
+    void awaitWritable() throws NativeException, ClosedChannelException {
+        checkOpen();
+        if (!writeArmed) {
+            Syscalls.orThrow("epoll_ctl", poller.interest(this, true));
+            writeArmed = true;
+        }
+        Coroutine self = Coroutine.require();
+        writer = self;
+        try {
+            Coroutine.suspend();
+        } finally {
+            writer = null;
+        }
+        checkOpen();
+    }
+
+    /** Removes output interest once the blocked write is done. */
+    void disarmWrite() {
+        if (writeArmed && !closed) {
+            writeArmed = false;
+            poller.interest(this, false);
+        }
+    }
+
+    /** Deregisters and closes the fd; waiters wake and find it closed. Idempotent. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        poller.deregisterAndClose(this);
+        Coroutine r = reader;
+        Coroutine w = writer;
+        if (r != null) {
+            r.wake();
+        }
+        if (w != null) {
+            w.wake();
+        }
+    }
+}

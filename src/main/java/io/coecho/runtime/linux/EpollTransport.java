@@ -1,0 +1,150 @@
+package io.coecho.runtime.linux;
+
+import static io.coecho.runtime.linux.LinuxConstants.IPPROTO_IPV6;
+import static io.coecho.runtime.linux.LinuxConstants.IPPROTO_TCP;
+import static io.coecho.runtime.linux.LinuxConstants.IPV6_V6ONLY;
+import static io.coecho.runtime.linux.LinuxConstants.SOCK_CLOEXEC;
+import static io.coecho.runtime.linux.LinuxConstants.SOCK_NONBLOCK;
+import static io.coecho.runtime.linux.LinuxConstants.SOCK_STREAM;
+import static io.coecho.runtime.linux.LinuxConstants.SOL_SOCKET;
+import static io.coecho.runtime.linux.LinuxConstants.SO_ERROR;
+import static io.coecho.runtime.linux.LinuxConstants.SO_REUSEADDR;
+import static io.coecho.runtime.linux.LinuxConstants.SO_REUSEPORT;
+import static io.coecho.runtime.linux.LinuxConstants.TCP_NODELAY;
+
+import io.coecho.runtime.net.ListenOptions;
+import io.coecho.runtime.net.TcpListener;
+import io.coecho.runtime.net.TcpStream;
+import io.coecho.runtime.net.Transport;
+import io.coecho.runtime.reactor.EventLoop;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+
+/**
+ * The Linux transport: epoll and socket syscalls through FFM, no JNI and no native library.
+ *
+ * <p>Thread-safe; each loop owns its {@link EpollPoller}.
+ */
+public final class EpollTransport implements Transport {
+    static {
+        // Loaded now, not on the EMFILE path, where the JVM may be unable to open its jar.
+        new NativeException("preload", Errno.EMFILE).errno();
+    }
+
+    /** True where this transport can run: Linux with a libc that has epoll. */
+    public static boolean isAvailable() {
+        if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
+            return false;
+        }
+        try {
+            Syscalls sys = new Syscalls();
+            int fd = sys.epollCreate();
+            if (fd < 0) {
+                return false;
+            }
+            sys.close(fd);
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "epoll";
+    }
+
+    @Override
+    public EventLoop newLoop(String name, int bufferSize) {
+        return new EventLoop(name, EpollPoller::new, bufferSize);
+    }
+
+    @Override
+    public boolean supportsReusePort() {
+        return true;
+    }
+
+    @Override
+    public TcpListener listen(EventLoop loop, InetSocketAddress address, ListenOptions options) throws IOException {
+        EpollPoller poller = poller(loop);
+        Syscalls sys = new Syscalls();
+        int family = SockAddr.family(address);
+        int fd = Syscalls.orThrow("socket", sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        try {
+            // SO_REUSEADDR: a restarted server can bind while old connections sit in TIME_WAIT.
+            Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1));
+            if (options.reusePort()) {
+                Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1));
+            }
+            if (family == LinuxConstants.AF_INET6 && address.getAddress().isAnyLocalAddress()) {
+                sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+            }
+            MemorySegment sa = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
+            int len = SockAddr.encode(address, sa);
+            int r = sys.bind(fd, sa, len);
+            if (r < 0) {
+                BindException e = new BindException("cannot bind " + format(address) + ": "
+                        + (r == -Errno.EADDRINUSE ? "address already in use"
+                        : r == -Errno.EACCES ? "permission denied" : Errno.name(-r)));
+                throw e;
+            }
+            Syscalls.orThrow("listen", sys.listen(fd, options.backlog()));
+            Syscalls.orThrow("getsockname", sys.sockName(fd, sa));
+            return new EpollTcpListener(poller, fd, SockAddr.decode(sa));
+        } catch (IOException | RuntimeException e) {
+            sys.close(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public TcpStream connect(EventLoop loop, InetSocketAddress address) throws IOException {
+        EpollPoller poller = poller(loop);
+        Syscalls sys = poller.sys();
+        int fd = Syscalls.orThrow("socket", sys.socket(SockAddr.family(address), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        EpollRegistration reg;
+        try {
+            reg = poller.register(fd);
+        } catch (NativeException e) {
+            sys.close(fd);
+            throw e;
+        }
+        try {
+            MemorySegment sa = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
+            int r = sys.connect(fd, sa, SockAddr.encode(address, sa));
+            if (r == -Errno.EINPROGRESS) {
+                reg.awaitWritable();
+                r = -sys.getIntOption(fd, SOL_SOCKET, SO_ERROR);
+                reg.disarmWrite();
+            }
+            if (r != 0) {
+                int errno = Math.abs(r);
+                if (errno == Errno.ECONNREFUSED) {
+                    throw new ConnectException("connection refused: " + format(address));
+                }
+                throw new NativeException("connect " + format(address), errno);
+            }
+            sys.setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+            return new EpollTcpStream(reg);
+        } catch (IOException | RuntimeException e) {
+            reg.close();
+            throw e;
+        }
+    }
+
+    private static EpollPoller poller(EventLoop loop) {
+        if (loop.poller() instanceof EpollPoller p) {
+            return p;
+        }
+        throw new IllegalArgumentException(loop + " is not an epoll loop");
+    }
+
+    static String format(InetSocketAddress a) {
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

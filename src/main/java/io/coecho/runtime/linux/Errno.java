@@ -1,0 +1,83 @@
+package io.coecho.runtime.linux;
+
+/**
+ * The errno values this runtime tells apart, and their names for log lines.
+ *
+ * <p>Thread-safe (immutable). The name table is filled when the class loads, so that naming an
+ * error on the EMFILE path loads and allocates nothing.
+ */
+public final class Errno {
+    public static final int EPERM = 1;
+    public static final int EINTR = 4;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
+    public static final int EINVAL = 22;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+    public static final int EPIPE = 32;
+    public static final int EAFNOSUPPORT = 97;
+    public static final int EADDRINUSE = 98;
+    public static final int EADDRNOTAVAIL = 99;
+    public static final int ENETUNREACH = 101;
+    public static final int ECONNABORTED = 103;
+    public static final int ECONNRESET = 104;
+    public static final int ENOBUFS = 105;
+    public static final int ENOTCONN = 107;
+    public static final int ETIMEDOUT = 110;
+    public static final int ECONNREFUSED = 111;
+    public static final int EHOSTUNREACH = 113;
+    public static final int EALREADY = 114;
+    public static final int EINPROGRESS = 115;
+
+    private static final String[] NAMES = new String[134];
+
+    static {
+        name(EPERM, "EPERM");
+        name(EINTR, "EINTR");
+        name(EBADF, "EBADF");
+        name(EAGAIN, "EAGAIN");
+        name(ENOMEM, "ENOMEM");
+        name(EACCES, "EACCES");
+        name(EINVAL, "EINVAL");
+        name(ENFILE, "ENFILE");
+        name(EMFILE, "EMFILE");
+        name(EPIPE, "EPIPE");
+        name(EAFNOSUPPORT, "EAFNOSUPPORT");
+        name(EADDRINUSE, "EADDRINUSE");
+        name(EADDRNOTAVAIL, "EADDRNOTAVAIL");
+        name(ENETUNREACH, "ENETUNREACH");
+        name(ECONNABORTED, "ECONNABORTED");
+        name(ECONNRESET, "ECONNRESET");
+        name(ENOBUFS, "ENOBUFS");
+        name(ENOTCONN, "ENOTCONN");
+        name(ETIMEDOUT, "ETIMEDOUT");
+        name(ECONNREFUSED, "ECONNREFUSED");
+        name(EHOSTUNREACH, "EHOSTUNREACH");
+        name(EALREADY, "EALREADY");
+        name(EINPROGRESS, "EINPROGRESS");
+        for (int i = 0; i < NAMES.length; i++) {
+            if (NAMES[i] == null) {
+                NAMES[i] = "errno " + i;
+            }
+        }
+    }
+
+    private Errno() {}
+
+    private static void name(int errno, String name) {
+        NAMES[errno] = name;
+    }
+
+    /** The symbolic name ("ECONNRESET"), or "errno N" for one this table does not know. */
+    public static String name(int errno) {
+        return errno >= 0 && errno < NAMES.length ? NAMES[errno] : "errno " + errno;
+    }
+
+    /** True for the errors a peer causes by going away: expected, logged quietly. */
+    public static boolean isDisconnect(int errno) {
+        return errno == ECONNRESET || errno == EPIPE || errno == ETIMEDOUT || errno == ENOTCONN
+                || errno == ECONNABORTED;
+    }
+}

@@ -1,0 +1,26 @@
+package io.coecho.runtime.reactor;
+
+import java.io.IOException;
+
+/**
+ * The readiness source an {@link EventLoop} waits on: epoll on Linux, a java.nio Selector elsewhere.
+ * A poller dispatches each ready event itself (to the registration it belongs to), so the loop knows
+ * nothing of file descriptors or selection keys.
+ *
+ * <p>Owned by one loop: {@link #poll} runs on the loop thread only; {@link #wakeup} is safe from any
+ * thread.
+ */
+public interface Poller extends AutoCloseable {
+    /**
+     * Waits until something is ready, a wakeup arrives, or timeoutMillis passes (-1: no limit,
+     * 0: do not wait), then dispatches what is ready. Returns the number of events dispatched.
+     */
+    int poll(int timeoutMillis) throws IOException;
+
+    /** Makes a current or the next {@link #poll} return soon. Any thread. */
+    void wakeup();
+
+    /** Releases the poller and closes every registration still open on it. Loop thread only. */
+    @Override
+    void close();
+}

@@ -1,0 +1,161 @@
+package io.coecho.server;
+
+import io.coecho.runtime.net.ListenOptions;
+import io.coecho.runtime.net.TcpListener;
+import io.coecho.runtime.net.Transport;
+import io.coecho.runtime.reactor.EventLoop;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The coroutine engine: N event loops, each with its own listener (SO_REUSEPORT where the transport
+ * has it, so the kernel spreads connections and they never move between loops) and one coroutine
+ * per connection.
+ *
+ * <p>Thread-safe: the public methods hand work to the loops. Lifecycle as {@link Server}.
+ */
+final class CoroutineServer implements Server {
+    private static final System.Logger LOG = System.getLogger(CoroutineServer.class.getName());
+
+    private final ServerConfig config;
+    private final Transport transport;
+    private final List<Worker> workers = new ArrayList<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    /** Open connections across loops, only when --max-connections is set (no atomics otherwise). */
+    private final AtomicInteger open = new AtomicInteger();
+    private final int maxConnections;
+    private InetSocketAddress address;
+
+    private CoroutineServer(ServerConfig config, Transport transport) {
+        this.config = config;
+        this.transport = transport;
+        this.maxConnections = config.maxConnections();
+    }
+
+    static CoroutineServer start(ServerConfig config) throws IOException {
+        Transport transport = Transports.select(config.transport());
+        CoroutineServer server = new CoroutineServer(config, transport);
+        server.open();
+        return server;
+    }
+
+    private void open() throws IOException {
+        int n = config.threads();
+        boolean reusePort = n > 1 && transport.supportsReusePort();
+        int listeners = reusePort ? n : 1;
+        if (n > 1 && !reusePort) {
+            LOG.log(System.Logger.Level.INFO, "{0} transport has no SO_REUSEPORT here: one loop accepts", transport.name());
+        }
+        List<EventLoop> loops = new ArrayList<>();
+        List<TcpListener> bound = new ArrayList<>();
+        try {
+            InetSocketAddress at = config.address();
+            for (int i = 0; i < listeners; i++) {
+                EventLoop loop = transport.newLoop("coecho-loop-" + i, config.bufferSize());
+                loops.add(loop);
+                TcpListener l = transport.listen(loop, at, new ListenOptions(config.backlog(), reusePort));
+                bound.add(l);
+                // Port 0 with several loops: the first bind picks the port, the others join it.
+                at = new InetSocketAddress(config.address().getAddress(), l.localAddress().getPort());
+            }
+        } catch (IOException | RuntimeException e) {
+            bound.forEach(TcpListener::close);
+            throw e;
+        }
+        address = bound.get(0).localAddress();
+        for (int i = 0; i < listeners; i++) {
+            Worker w = new Worker(this, loops.get(i), bound.get(i), config);
+            workers.add(w);
+        }
+        for (Worker w : workers) {
+            w.loop.start();
+            w.loop.execute(w::start);
+        }
+    }
+
+    /** Takes a connection slot before accepting; false at --max-connections. Any loop thread. */
+    boolean admit() {
+        if (maxConnections == 0) {
+            return true;
+        }
+        while (true) {
+            int n = open.get();
+            if (n >= maxConnections) {
+                return false;
+            }
+            if (open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives a slot back; wakes acceptors that wait for one. Any loop thread. */
+    void release() {
+        if (maxConnections == 0) {
+            return;
+        }
+        if (open.getAndDecrement() == maxConnections) {
+            for (Worker w : workers) {
+                w.loop.execute(w::slotFreed);
+            }
+        }
+    }
+
+    @Override
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    @Override
+    public String description() {
+        return "coroutines engine, " + transport.name() + " transport, " + workers.size() + " loop"
+                + (workers.size() == 1 ? "" : "s");
+    }
+
+    @Override
+    public ServerStats stats() {
+        ServerStats s = ServerStats.ZERO;
+        for (Worker w : workers) {
+            s = s.plus(w.stats());
+        }
+        return s;
+    }
+
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        for (Worker w : workers) {
+            w.loop.execute(() -> {
+                w.beginDrain();
+                w.loop.schedule(config.shutdownTimeout(), w::cutAll);
+            });
+        }
+    }
+
+    @Override
+    public void closeNow() {
+        closing.set(true);
+        for (Worker w : workers) {
+            w.loop.execute(w::cutAll);
+        }
+    }
+
+    @Override
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Worker w : workers) {
+            long left = deadline - System.nanoTime();
+            if (!w.loop.awaitTermination(Duration.ofNanos(Math.max(left, 0)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,79 @@
+package io.coecho.server;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Everything a server needs to start, validated once. Immutable.
+ *
+ * @param address where to listen (port 0: an ephemeral port)
+ * @param threads event loops (coroutines engine), each with its own thread
+ * @param bufferSize bytes read per call; also the most a connection holds while its peer is slow
+ * @param transport "epoll", "nio", or "auto" (epoll where available)
+ * @param engine how connections are served
+ * @param backlog listen backlog
+ * @param maxConnections open connections at most; beyond, the server stops accepting (0: no limit)
+ * @param idleTimeout close a connection with no traffic for this long (zero: never)
+ * @param writeTimeout close a connection whose echo could not be written for this long (zero: never)
+ * @param shutdownTimeout how long a graceful shutdown waits for connections to finish
+ */
+public record ServerConfig(
+        InetSocketAddress address,
+        int threads,
+        int bufferSize,
+        String transport,
+        Engine engine,
+        int backlog,
+        int maxConnections,
+        Duration idleTimeout,
+        Duration writeTimeout,
+        Duration shutdownTimeout) {
+
+    public static final int DEFAULT_PORT = 8080;
+    public static final int DEFAULT_BUFFER_SIZE = 16 * 1024;
+    public static final int DEFAULT_BACKLOG = 4096;
+
+    public ServerConfig {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        if (bufferSize < 64 || bufferSize > 16 * 1024 * 1024) {
+            throw new IllegalArgumentException("buffer size must be between 64 B and 16 MiB, got " + bufferSize);
+        }
+        if (backlog < 1) {
+            throw new IllegalArgumentException("backlog must be at least 1, got " + backlog);
+        }
+        if (maxConnections < 0) {
+            throw new IllegalArgumentException("max connections must not be negative, got " + maxConnections);
+        }
+        if (!transport.equals("auto") && !transport.equals("epoll") && !transport.equals("nio")) {
+            throw new IllegalArgumentException("transport must be epoll, nio or auto, got " + transport);
+        }
+        for (Duration d : new Duration[] {idleTimeout, writeTimeout, shutdownTimeout}) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("durations must not be negative, got " + d);
+            }
+        }
+    }
+
+    /** Defaults on an ephemeral loopback port: what tests and embedders start from. */
+    public static ServerConfig loopback() {
+        return new ServerConfig(new InetSocketAddress("127.0.0.1", 0), 1, DEFAULT_BUFFER_SIZE, "auto",
+                Engine.COROUTINES, DEFAULT_BACKLOG, 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5));
+    }
+
+    public ServerConfig withTransport(String t) {
+        return new ServerConfig(address, threads, bufferSize, t, engine, backlog, maxConnections, idleTimeout,
+                writeTimeout, shutdownTimeout);
+    }
+
+    public ServerConfig withEngine(Engine e) {
+        return new ServerConfig(address, threads, bufferSize, transport, e, backlog, maxConnections, idleTimeout,
+                writeTimeout, shutdownTimeout);
+    }
+
+    public ServerConfig withThreads(int n) {
+        return new ServerConfig(address, n, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
+                writeTimeout, shutdownTimeout);
+    }
+}

@@ -1,0 +1,28 @@
+package io.coecho.server;
+
+/**
+ * A snapshot of a server's counters.
+ *
+ * @param active connections open now
+ * @param accepted connections accepted since start
+ * @param closed connections closed since start
+ * @param bytesIn bytes read from clients
+ * @param bytesOut bytes echoed back
+ * @param idleTimeouts connections closed for inactivity
+ * @param writeTimeouts connections closed because their peer stopped reading
+ * @param drained connections that finished during a graceful shutdown
+ * @param cut connections cut when the shutdown timeout passed
+ * @param acceptErrors accept failures (EMFILE and the like)
+ */
+public record ServerStats(long active, long accepted, long closed, long bytesIn, long bytesOut, long idleTimeouts,
+        long writeTimeouts, long drained, long cut, long acceptErrors) {
+
+    /** The sum of two snapshots. */
+    public ServerStats plus(ServerStats o) {
+        return new ServerStats(active + o.active, accepted + o.accepted, closed + o.closed, bytesIn + o.bytesIn,
+                bytesOut + o.bytesOut, idleTimeouts + o.idleTimeouts, writeTimeouts + o.writeTimeouts,
+                drained + o.drained, cut + o.cut, acceptErrors + o.acceptErrors);
+    }
+
+    public static final ServerStats ZERO = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
