@@ -1,7 +1,7 @@
 package io.coecho.server;
 
 import io.coecho.runtime.coro.Coroutine;
-import io.coecho.runtime.linux.NativeException;
+import io.coecho.runtime.net.Disconnects;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.timer.Timer;
 import java.io.IOException;
@@ -158,7 +158,7 @@ final class EchoConnection {
         if (closedBy != null && e instanceof ClosedChannelException) {
             return; // we closed it ourselves, and said so
         }
-        if (e instanceof NativeException ne && ne.isDisconnect()) {
+        if (Disconnects.isPeerGone(e)) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", stream, e.getMessage());
             return;
         }
