@@ -25,11 +25,14 @@ final class DropReport {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Written by whoever holds {@link #scheduled}; the flag's CAS orders the holders. */
     private long lastReport;
+    /** Start of the period the next report covers: the previous report, or the start-up. */
+    private long since;
     private long[] reported = new long[DropReason.values().length];
 
     DropReport(Duration interval) {
         this.intervalNanos = interval.toNanos();
-        this.lastReport = System.nanoTime() - intervalNanos;
+        this.since = System.nanoTime();
+        this.lastReport = since - intervalNanos;
     }
 
     /** Adds a service whose drops are reported. Before the loops start. */
@@ -60,10 +63,11 @@ final class DropReport {
         long t = System.nanoTime();
         if (sum > 0) {
             LOG.log(System.Logger.Level.INFO, "udp: {0} datagram{1} not answered in the last {2} s: {3}", sum,
-                    sum == 1 ? "" : "s", Math.max(1, (t - lastReport) / 1_000_000_000L), parts);
+                    sum == 1 ? "" : "s", Math.max(1, (t - since) / 1_000_000_000L), parts);
         }
         reported = now;
         lastReport = t;
+        since = t;
         scheduled.set(false);
     }
 
