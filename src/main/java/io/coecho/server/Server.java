@@ -37,6 +37,11 @@ public interface Server extends AutoCloseable {
         return java.util.List.of();
     }
 
+    /** UDP counters, summed over the server's UDP sockets (zero when UDP is off). */
+    default UdpStats udpStats() {
+        return UdpStats.ZERO;
+    }
+
     /**
      * Begins a graceful shutdown: stops accepting at once, lets connections echo what they have
      * received, closes idle ones, and cuts the rest when the shutdown timeout passes. Returns at once;
