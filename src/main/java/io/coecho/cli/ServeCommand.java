@@ -55,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--backlog", defaultValue = "4096", description = "Listen backlog (the kernel caps it at net.core.somaxconn). Default: ${DEFAULT-VALUE}.")
     int backlog;
 
-    @Option(names = "--max-connections", defaultValue = "10000", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--max-connections", defaultValue = "65536", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
     int maxConnections;
 
     @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationOption.class,
