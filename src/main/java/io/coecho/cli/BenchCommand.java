@@ -41,49 +41,49 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "1", arity = "0..1", paramLabel = "PORT", description = "Server port (or --port). Default: 8080.")
     Integer portArg;
 
-    @Option(names = "--host", description = "Server host. Default: 127.0.0.1.")
+    @Option(names = "--host", paramLabel = "HOST", description = "Server host. Default: 127.0.0.1.")
     String hostOption;
 
-    @Option(names = {"-p", "--port"}, description = "Server port. Default: 8080.")
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "Server port. Default: 8080.")
     Integer portOption;
 
-    @Option(names = {"-c", "--connections"}, defaultValue = "100", description = "Connections, all busy for the whole run. Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"-c", "--connections"}, paramLabel = "N", defaultValue = "100", description = "Connections, all busy for the whole run. Default: ${DEFAULT-VALUE}.")
     int connections;
 
-    @Option(names = {"-d", "--duration"}, defaultValue = "10s", converter = DurationOption.class,
+    @Option(names = {"-d", "--duration"}, paramLabel = "TIME", defaultValue = "10s", converter = DurationOption.class,
             description = "Measured window (e.g. 500ms, 30s, 5m). Default: ${DEFAULT-VALUE}.")
     Duration duration;
 
-    @Option(names = {"-w", "--warmup"}, defaultValue = "2s", converter = DurationOption.class,
+    @Option(names = {"-w", "--warmup"}, paramLabel = "TIME", defaultValue = "2s", converter = DurationOption.class,
             description = "Traffic before the window, not measured (0: none). Default: ${DEFAULT-VALUE}.")
     Duration warmup;
 
-    @Option(names = {"-s", "--size"}, defaultValue = "32", converter = SizeOption.class,
+    @Option(names = {"-s", "--size"}, paramLabel = "BYTES", defaultValue = "32", converter = SizeOption.class,
             description = "Message size, 1 B to 16 MiB (e.g. 32, 4KiB, 1MiB). Default: ${DEFAULT-VALUE} B.")
     long size;
 
-    @Option(names = {"-P", "--pipeline"}, defaultValue = "1", description = "Messages in flight per connection. Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"-P", "--pipeline"}, paramLabel = "N", defaultValue = "1", description = "Messages in flight per connection. Default: ${DEFAULT-VALUE}.")
     int pipeline;
 
-    @Option(names = {"-r", "--rate"}, description = "Open loop: total messages per second across all connections, sent on schedule"
+    @Option(names = {"-r", "--rate"}, paramLabel = "MSGS_PER_S", description = "Open loop: total messages per second across all connections, sent on schedule"
             + " whatever the server does; latency counts from the intended send time, so stalls are not hidden"
             + " (coordinated omission). Send times are kept to about 1 ms. Default: closed loop (send when an echo frees a slot).")
     Double rate;
 
-    @Option(names = {"-t", "--threads"}, description = "Event loops, one thread each. Default: the number of processors.")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Event loops, one thread each. Default: the number of processors.")
     Integer threads;
 
-    @Option(names = "--transport", defaultValue = "auto", description = "epoll, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--transport", paramLabel = "NAME", defaultValue = "auto", description = "epoll, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
     String transport;
 
-    @Option(names = "--connect-timeout", defaultValue = "5s", converter = DurationOption.class,
+    @Option(names = "--connect-timeout", paramLabel = "TIME", defaultValue = "5s", converter = DurationOption.class,
             description = "Longest wait for one connect. Default: ${DEFAULT-VALUE}.")
     Duration connectTimeout;
 
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table (no progress line).")
     boolean json;
 
-    @Option(names = "--log-level", defaultValue = "warn", description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "warn", description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
     String logLevel;
 
     @Override

@@ -29,7 +29,8 @@ public final class ProgressLine {
     }
 
     void update(String phase, long nowNanos, long sinceNanos, long messages, int open, int total, long failures) {
-        double perSecond = lastNanos == 0 ? 0 : (messages - lastMessages) * 1e9 / Math.max(1, nowNanos - lastNanos);
+        long from = lastNanos == 0 || lastNanos - sinceNanos < 0 ? sinceNanos : lastNanos;
+        double perSecond = (messages - lastMessages) * 1e9 / Math.max(1, nowNanos - from);
         lastMessages = messages;
         lastNanos = nowNanos;
         out.print(String.format(Locale.ROOT, "\r  %-10s %5.1f s  %,12.0f msg/s  %,d/%,d connections  %,d errors\033[K",
