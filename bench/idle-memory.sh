@@ -25,7 +25,7 @@ measure() { # prints "rss_kib live_heap_kib"
   local rss heap
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
   # Sum the "used NNNK" of every generation (serial, parallel and G1 print them alike).
-  heap=$("$jcmd" "$pid" GC.heap_info | awk '/generation|garbage-first heap|PSYoungGen|ParOldGen/ {
+  heap=$("$jcmd" "$pid" GC.heap_info | awk '/total .*used/ {
       for (i=1;i<=NF;i++) if ($i=="used") { v=$(i+1); sub(/K,?$/,"",v); s+=v } } END { print s+0 }')
   echo "$rss $heap"
 }
