@@ -4,7 +4,7 @@
 # explains the columns and how to read them.
 #
 #   bench/run.sh                 the full matrix, both modes (about 35 minutes)
-#   bench/run.sh --smoke         three servers, two cases, pinned mode, 3 s loads (under a minute)
+#   bench/run.sh --smoke         three servers, two cases, pinned mode, 1+2 s loads (under a minute)
 #   bench/run.sh --servers coecho-epoll,netty --cases c100-32,c1000-4k --modes pinned --duration 5
 #
 # Options:
@@ -20,6 +20,8 @@
 #   --out DIR        results folder (default bench/out/<timestamp>)
 #   --chart FILE     chart path (default docs/benchmarks.png; with --smoke only the results folder)
 #   --no-chart       skip the chart
+#   --netns          run in a private network namespace (root; unshare -n, loopback only): no clash
+#                    with whatever else listens on the port on a shared machine
 # Environment: SERVER_JAVA_OPTS (Netty's JVM), COECHO_JAVA_OPTS (coecho's, via ./coecho),
 #              LOADGEN_JAVA_OPTS, SEED_DIR (see build.sh).
 set -euo pipefail
@@ -31,7 +33,8 @@ root="$(dirname "$here")"
 all_servers="coecho-epoll,coecho-nio,coecho-vthreads,coecho-threads,netty,seed,c-epoll"
 all_cases="c1-32,c100-32,c1000-32,c10000-32,c1-4k,c100-4k,c1000-4k,c10000-4k,c100-32-p16"
 servers="$all_servers" cases="$all_cases" modes="pinned,shared"
-duration=10 warmup=2 port=8080 loadgen=auto outdir="" chart="" no_chart=0 smoke=0
+duration=10 warmup=2 port=8080 loadgen=auto outdir="" chart="" no_chart=0 smoke=0 netns=0
+args_given=("$@")
 
 die() { echo "bench/run: $*" >&2; exit 2; }
 say() { echo "bench/run: $*" >&2; }
@@ -48,12 +51,21 @@ while [ $# -gt 0 ]; do
     --out) outdir="$2"; shift 2 ;;
     --chart) chart="$2"; shift 2 ;;
     --no-chart) no_chart=1; shift ;;
+    --netns) netns=1; shift ;;
     --smoke) smoke=1; servers="coecho-epoll,netty,c-epoll"; cases="c1-32,c100-32"; modes="pinned"
-             duration=3; warmup=1; shift ;;
+             duration=2; warmup=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (--help lists them)" ;;
   esac
 done
+
+if [ "$netns" = 1 ] && [ "${BENCH_IN_NETNS:-}" != 1 ]; then
+  command -v unshare >/dev/null && command -v ip >/dev/null || die "--netns needs unshare and ip (util-linux, iproute2)"
+  rest=()
+  for a in "${args_given[@]}"; do [ "$a" = --netns ] || rest+=("$a"); done
+  # The namespace has only a loopback interface, down until we raise it; results stay on disk.
+  exec env BENCH_IN_NETNS=1 unshare -n -- bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "${rest[@]}"
+fi
 
 [[ "$duration" =~ ^[0-9]+$ && "$duration" -ge 2 ]] || die "--duration must be whole seconds, at least 2: '$duration'"
 [[ "$warmup" =~ ^[0-9]+$ ]] || die "--warmup must be whole seconds: '$warmup'"
@@ -95,6 +107,7 @@ case "$loadgen" in
   coecho|standin) ;;
   *) die "--loadgen must be auto, coecho or standin" ;;
 esac
+[ "$loadgen" = coecho ] || "$here/build.sh" standin
 
 # 10,000 connections need 10,000 descriptors in the server and in the load generator, plus slack.
 want_fds=$((12000))
@@ -103,6 +116,10 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want_fds" ]; then
   hard="$(ulimit -Hn)"
   if [ "$hard" = unlimited ] || [ "$hard" -ge "$want_fds" ]; then ulimit -n "$want_fds"; else ulimit -n "$hard"; fi
   [ "$(ulimit -n)" -ge "$want_fds" ] || say "WARNING: open-files limit is $(ulimit -n) (< $want_fds): large cases may fail to connect"
+fi
+
+if [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
+  die "port $port is already in use by another program: stop it, or pick --port (the seed needs 8080)"
 fi
 
 stamp="$(date +%Y%m%d-%H%M%S)"
@@ -229,7 +246,7 @@ run_case() {
   if [ "$loadgen" = coecho ]; then
     load=("$java" ${LOADGEN_JAVA_OPTS:-} -jar "$root/target/coecho.jar" bench "${args[@]}")
   else
-    load=("$java" ${LOADGEN_JAVA_OPTS:-} -cp "$root/target/coecho.jar" "$here/standin/StandInLoad.java" "${args[@]}")
+    load=("$java" ${LOADGEN_JAVA_OPTS:-} -cp "$root/target/coecho.jar:$here/build/standin" StandInLoad "${args[@]}")
   fi
   # Bounded: connects, warmup, the run, and a generous margin for 10,000 connections to close.
   timeout -k 5 $((warmup + duration + 60)) taskset -c "$load_cpus" "${load[@]}" \

@@ -57,7 +57,7 @@ def table(rows, meta):
              ("xNetty", "x_netty_msgs", 2), ("xSeed", "x_seed_msgs", 2), ("p50us", "p50_us", 1),
              ("p50xSeed", "x_seed_p50", 2), ("p99us", "p99_us", 1), ("p99xNetty", "x_netty_p99", 2),
              ("p99.9us", "p999_us", 1), ("cpu us/msg", "cpu_us_per_msg", 2), ("cpu xC", "x_c_cpu", 2),
-             ("cpu%", "server_cpu_pct", 0), ("RSS MiB", "rss_mib", 1), ("RSS xNetty", "x_netty_rss", 2),
+             ("cpu%", "server_cpu_pct", 1), ("RSS MiB", "rss_mib", 1), ("RSS xNetty", "x_netty_rss", 2),
              ("errors", "errors", 0)]
     lines = []
     for mode in dict.fromkeys(r["mode"] for r in rows):
@@ -123,7 +123,8 @@ def chart(rows, path):
             ax.set_ylabel(label)
             ax.set_title(f"{label}, {mode}")
             ax.grid(True, which="both", alpha=0.3)
-        axes[m][1].legend(fontsize=7, ncol=2, loc="upper left")
+        if axes[m][1].get_legend_handles_labels()[0]:
+            axes[m][1].legend(fontsize=7, ncol=2, loc="upper left")
     fig.suptitle("coecho and peers: echo throughput and p99 (solid: 32 B, dashed: 4 KiB)")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
