@@ -28,6 +28,7 @@ final class CoroutineServer implements Server {
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Open connections across loops, only when --max-connections is set (no atomics otherwise). */
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicBoolean atLimit = new AtomicBoolean();
     private final int maxConnections;
     private InetSocketAddress address;
 
@@ -124,6 +125,28 @@ final class CoroutineServer implements Server {
             s = s.plus(w.stats());
         }
         return s;
+    }
+
+    @Override
+    public List<ServerStats> statsByLoop() {
+        return workers.stream().map(Worker::stats).toList();
+    }
+
+    @Override
+    public List<io.coecho.runtime.reactor.LoopStats> loopStats() {
+        return workers.stream().map(w -> w.loop.stats()).toList();
+    }
+
+    /** Logs the first time an acceptor meets the limit in an episode, and the end of the episode. */
+    void atLimit(boolean reached) {
+        if (atLimit.compareAndSet(!reached, reached)) {
+            if (reached) {
+                LOG.log(System.Logger.Level.WARNING, "at --max-connections ({0}): new connections wait in the backlog",
+                        String.valueOf(maxConnections));
+            } else {
+                LOG.log(System.Logger.Level.INFO, "below --max-connections again: accepting");
+            }
+        }
     }
 
     @Override
