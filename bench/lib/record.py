@@ -14,18 +14,16 @@ def load_json(path):
             text = f.read().strip()
     except OSError:
         return None
-    # The JSON document is the last line that parses; anything before it is chatter.
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                pass
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
+    # The JSON document, one line or pretty-printed, may follow other output: try the whole text,
+    # then from each line that opens an object, last first.
+    lines = text.splitlines()
+    starts = [0] + [i for i, line in enumerate(lines) if line.lstrip().startswith("{")][::-1]
+    for i in starts:
+        try:
+            return json.loads("\n".join(lines[i:]))
+        except ValueError:
+            pass
+    return None
 
 
 def cpu_seconds(path, clk_tck):
