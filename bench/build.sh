@@ -2,7 +2,7 @@
 # Builds what the benchmarks need and is missing or older than its sources. Bench-only: nothing here
 # is part of the coecho build or CI.
 #
-#   bench/build.sh [coecho|netty|seed|c|jmh|standin|all]...   (default: coecho netty seed c)
+#   bench/build.sh [coecho|netty|seed|c|jmh|all]...   (default: coecho netty seed c)
 #
 # Outputs: target/coecho.jar, bench/peers/netty/target/netty-echo.jar, bench/build/seed_echo,
 # bench/build/epoll_echo, bench/jmh/target/benchmarks.jar. Everything comes from Maven Central,
@@ -84,14 +84,6 @@ build_jmh() {
   fi
 }
 
-build_standin() {
-  build_coecho
-  if stale "$out/standin/StandInLoad.class" "$here/standin" "$root/target/coecho.jar"; then
-    say "compiling the stand-in load generator"
-    "$JAVA_HOME/bin/javac" -nowarn -cp "$root/target/coecho.jar" -d "$out/standin" "$here/standin/StandInLoad.java"
-  fi
-}
-
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(coecho netty seed c)
 for t in "${targets[@]}"; do
@@ -101,8 +93,7 @@ for t in "${targets[@]}"; do
     seed) build_seed ;;
     c) build_c ;;
     jmh) build_jmh ;;
-    standin) build_standin ;;
     all) build_coecho; build_netty; build_seed; build_c; build_jmh ;;
-    *) say "unknown target '$t' (coecho, netty, seed, c, jmh, standin, all)"; exit 2 ;;
+    *) say "unknown target '$t' (coecho, netty, seed, c, jmh, all)"; exit 2 ;;
   esac
 done

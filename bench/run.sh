@@ -16,7 +16,6 @@
 #                    CPUs, servers with 2 threads). Default: pinned,shared
 #   --duration S     measured seconds per case (default 10)      --warmup S   seconds before (default 2)
 #   --port P         port for every server (default 8080; the seed's server can only use 8080)
-#   --loadgen K      auto (coecho bench if target/coecho.jar has it, else the stand-in), coecho, standin
 #   --out DIR        results folder (default bench/out/<timestamp>)
 #   --chart FILE     chart path (default docs/benchmarks.png; with --smoke only the results folder)
 #   --no-chart       skip the chart
@@ -33,7 +32,7 @@ root="$(dirname "$here")"
 all_servers="coecho-epoll,coecho-nio,coecho-vthreads,coecho-threads,netty,seed,c-epoll"
 all_cases="c1-32,c100-32,c1000-32,c10000-32,c1-4k,c100-4k,c1000-4k,c10000-4k,c100-32-p16"
 servers="$all_servers" cases="$all_cases" modes="pinned,shared"
-duration=10 warmup=2 port=8080 loadgen=auto outdir="" chart="" no_chart=0 smoke=0 netns=0
+duration=10 warmup=2 port=8080 outdir="" chart="" no_chart=0 smoke=0 netns=0
 args_given=("$@")
 
 die() { echo "bench/run: $*" >&2; exit 2; }
@@ -47,7 +46,6 @@ while [ $# -gt 0 ]; do
     --duration) duration="${2%s}"; shift 2 ;;
     --warmup) warmup="${2%s}"; shift 2 ;;
     --port) port="$2"; shift 2 ;;
-    --loadgen) loadgen="$2"; shift 2 ;;
     --out) outdir="$2"; shift 2 ;;
     --chart) chart="$2"; shift 2 ;;
     --no-chart) no_chart=1; shift ;;
@@ -95,19 +93,6 @@ if [[ " ${server_list[*]} " == *" seed "* && "$port" != 8080 ]]; then
   die "the seed's server listens on 8080 only: use --port 8080 or leave seed out of --servers"
 fi
 
-case "$loadgen" in
-  auto)
-    if "$java" -jar "$root/target/coecho.jar" bench --help 2>&1 | grep -q -- '--connections'; then
-      loadgen=coecho
-    else
-      loadgen=standin
-      say "WARNING: target/coecho.jar has no load generator yet: using bench/standin/StandInLoad.java"
-      say "         (a simple stand-in to exercise the harness; its numbers are not the instrument's)"
-    fi ;;
-  coecho|standin) ;;
-  *) die "--loadgen must be auto, coecho or standin" ;;
-esac
-[ "$loadgen" = coecho ] || "$here/build.sh" standin
 
 # 10,000 connections need 10,000 descriptors in the server and in the load generator, plus slack.
 want_fds=$((12000))
@@ -136,7 +121,7 @@ clk_tck="$(getconf CLK_TCK)"
 import json, os, sys
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 json.dump({"timestamp": "$stamp", "git": os.popen("git -C '$root' describe --always --dirty 2>/dev/null").read().strip(),
-           "cpu": cpu, "cpus": os.cpu_count(), "kernel": os.uname().release, "loadgen": "$loadgen",
+           "cpu": cpu, "cpus": os.cpu_count(), "kernel": os.uname().release, "loadgen": "coecho bench",
            "duration_s": $duration, "warmup_s": $warmup, "servers": "$servers".split(","),
            "cases": "$cases".split(","), "modes": "$modes".split(",")}, open(sys.argv[1], "w"), indent=1)
 EOF
@@ -243,11 +228,7 @@ run_case() {
   local args=(127.0.0.1 "$port" --connections "$conns" --duration "${duration}s" --warmup "${warmup}s"
               --size "$size" --pipeline "$pipeline" --threads "$load_threads" --json)
   # shellcheck disable=SC2086
-  if [ "$loadgen" = coecho ]; then
-    load=("$java" ${LOADGEN_JAVA_OPTS:-} -jar "$root/target/coecho.jar" bench "${args[@]}")
-  else
-    load=("$java" ${LOADGEN_JAVA_OPTS:-} -cp "$root/target/coecho.jar:$here/build/standin" StandInLoad "${args[@]}")
-  fi
+  load=("$java" ${LOADGEN_JAVA_OPTS:-} -jar "$root/target/coecho.jar" bench "${args[@]}")
   # Bounded: connects, warmup, the run, and a generous margin for 10,000 connections to close.
   timeout -k 5 $((warmup + duration + 60)) taskset -c "$load_cpus" "${load[@]}" \
     >"$out/logs/$tag.load.json" 2>"$out/logs/$tag.load.log" || rc=$?
