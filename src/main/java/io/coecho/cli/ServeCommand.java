@@ -6,15 +6,12 @@ import io.coecho.server.StatsReporter;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
-import io.coecho.server.UdpConfig;
 import io.coecho.server.UdpStats;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -77,42 +74,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Log a one-line summary this often, e.g. 10s (0: never). Default: ${DEFAULT-VALUE}.")
     Duration statsInterval;
 
-    @Option(names = "--udp", description = "Also serve UDP echo (RFC 862) on the same address and port, with the safeguards below. Default: off.")
-    boolean udp;
-
-    @Option(names = "--udp-max-datagram", defaultValue = "65507", converter = SizeOption.class,
-            description = "Largest UDP datagram answered; larger ones are dropped and counted. Default: ${DEFAULT-VALUE}.")
-    long udpMaxDatagram;
-
-    @Option(names = "--udp-deny-ports", defaultValue = "7,9,13,17,19,37",
-            description = "Source ports never answered: echo-like services that would answer back (comma-separated, or 'none'). Default: ${DEFAULT-VALUE}.")
-    String udpDenyPorts;
-
-    @Option(names = "--udp-min-source-port", defaultValue = "1024",
-            description = "Lowest source port answered (1: any; port 0 and our own port never are). Default: ${DEFAULT-VALUE}.")
-    int udpMinSourcePort;
-
-    @Option(names = "--udp-source-rate", defaultValue = "100",
-            description = "Datagrams per second answered per source address, per loop (0: no limit). Default: ${DEFAULT-VALUE}.")
-    int udpSourceRate;
-
-    @Option(names = "--udp-source-burst", description = "Datagrams a quiet source may send at once. Default: the source rate.")
-    Integer udpSourceBurst;
-
-    @Option(names = "--udp-global-rate", defaultValue = "10000",
-            description = "Datagrams per second answered by the whole server (0: no limit). Default: ${DEFAULT-VALUE}.")
-    int udpGlobalRate;
-
-    @Option(names = "--udp-global-burst", description = "Datagrams the server may answer at once. Default: the global rate.")
-    Integer udpGlobalBurst;
-
-    @Option(names = "--udp-source-table", defaultValue = "16384",
-            description = "Source addresses each loop tracks for its per-source limit (fixed memory, 24 B each). Default: ${DEFAULT-VALUE}.")
-    int udpSourceTable;
-
-    @Option(names = "--udp-drop-log-interval", defaultValue = "10s", converter = DurationOption.class,
-            description = "Summarise unanswered datagrams in the log at most this often. Default: ${DEFAULT-VALUE}.")
-    Duration udpDropLogInterval;
+    @CommandLine.Mixin
+    UdpOptions udpOptions;
 
     @Option(names = "--log-level", defaultValue = "info", description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
     String logLevel;
@@ -142,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         LOG.log(System.Logger.Level.INFO, "listening on {0} ({1}) with the {2}",
-                format(server.address()), udp ? "tcp and udp" : "tcp", server.description());
+                format(server.address()), udpOptions.udp ? "tcp and udp" : "tcp", server.description());
         if (endpoint != null) {
             LOG.log(System.Logger.Level.INFO, "metrics at http://{0}/metrics", format(endpoint.address()));
         }
@@ -168,7 +131,7 @@ final class ServeCommand implements Callable<Integer> {
         ServerStats s = server.stats();
         LOG.log(System.Logger.Level.INFO, "stopped: {0} connections drained, {1} cut; {2} served in all",
                 String.valueOf(s.drained()), String.valueOf(s.cut()), String.valueOf(s.accepted()));
-        if (udp) {
+        if (udpOptions.udp) {
             UdpStats u = server.udpStats();
             LOG.log(System.Logger.Level.INFO, "udp: {0} datagrams received, {1} answered, {2} not answered",
                     String.valueOf(u.received()), String.valueOf(u.echoed()),
@@ -195,7 +158,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             return new ServerConfig(new InetSocketAddress(addr, port), loops, (int) bufferSize, transport,
                     Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout,
-                    udpConfig());
+                    udpOptions.config(Engine.parse(engine)));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
@@ -220,35 +183,6 @@ final class ServeCommand implements Callable<Integer> {
         } catch (UnknownHostException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), option + ": unknown address '" + host + "'");
         }
-    }
-
-    private UdpConfig udpConfig() {
-        if (udpMaxDatagram > 65_527) {
-            throw new IllegalArgumentException("--udp-max-datagram must be at most 65527 bytes, got " + udpMaxDatagram);
-        }
-        UdpConfig u = new UdpConfig(udp, (int) udpMaxDatagram, ports(udpDenyPorts), udpMinSourcePort, udpSourceRate,
-                udpSourceBurst != null ? udpSourceBurst : Math.max(udpSourceRate, 1), udpGlobalRate,
-                udpGlobalBurst != null ? udpGlobalBurst : Math.max(udpGlobalRate, 1), udpSourceTable,
-                udpDropLogInterval);
-        if (udp && !Engine.parse(engine).equals(Engine.COROUTINES)) {
-            throw new IllegalArgumentException("--udp needs the coroutines engine");
-        }
-        return u;
-    }
-
-    private static Set<Integer> ports(String list) {
-        Set<Integer> ports = new HashSet<>();
-        if (list.isBlank() || list.trim().equalsIgnoreCase("none")) {
-            return ports;
-        }
-        for (String p : list.split(",")) {
-            try {
-                ports.add(Integer.parseInt(p.trim()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--udp-deny-ports: '" + p.trim() + "' is not a port number");
-            }
-        }
-        return ports;
     }
 
     static String format(InetSocketAddress a) {
