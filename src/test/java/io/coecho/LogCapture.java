@@ -6,12 +6,15 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 /**
  * Collects what coecho logs (System.Logger lands in java.util.logging) at or above a level while a
  * test runs, so a test can assert that an expected condition was not logged loudly. Any thread.
  */
 public final class LogCapture extends Handler implements AutoCloseable {
+    private static final SimpleFormatter FORMAT = new SimpleFormatter();
+
     private final Logger logger;
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();
 
@@ -30,7 +33,7 @@ public final class LogCapture extends Handler implements AutoCloseable {
     /** What was logged, one line per record: level, logger, message and any exception. */
     public List<String> lines() {
         return records.stream()
-                .map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
+                .map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + FORMAT.formatMessage(r)
                         + (r.getThrown() != null ? " [" + r.getThrown() + "]" : ""))
                 .toList();
     }
