@@ -1,14 +1,20 @@
 package io.coecho.cli;
 
 import io.coecho.server.Engine;
+import io.coecho.server.MetricsEndpoint;
+import io.coecho.server.StatsReporter;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
+import io.coecho.server.UdpConfig;
+import io.coecho.server.UdpStats;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -49,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--backlog", defaultValue = "4096", description = "Listen backlog (the kernel caps it at net.core.somaxconn). Default: ${DEFAULT-VALUE}.")
     int backlog;
 
-    @Option(names = "--max-connections", defaultValue = "10000", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--max-connections", defaultValue = "65536", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
     int maxConnections;
 
     @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationOption.class,
@@ -64,6 +70,50 @@ final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM/SIGINT, wait this long for connections to finish, then cut them. Default: ${DEFAULT-VALUE}.")
     Duration shutdownTimeout;
 
+    @Option(names = "--metrics", description = "Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:9100 (off by default).")
+    String metrics;
+
+    @Option(names = "--stats-interval", defaultValue = "0", converter = DurationOption.class,
+            description = "Log a one-line summary this often, e.g. 10s (0: never). Default: ${DEFAULT-VALUE}.")
+    Duration statsInterval;
+
+    @Option(names = "--udp", description = "Also serve UDP echo (RFC 862) on the same address and port, with the safeguards below. Default: off.")
+    boolean udp;
+
+    @Option(names = "--udp-max-datagram", defaultValue = "65507", converter = SizeOption.class,
+            description = "Largest UDP datagram answered; larger ones are dropped and counted. Default: ${DEFAULT-VALUE}.")
+    long udpMaxDatagram;
+
+    @Option(names = "--udp-deny-ports", defaultValue = "7,9,13,17,19,37",
+            description = "Source ports never answered: echo-like services that would answer back (comma-separated, or 'none'). Default: ${DEFAULT-VALUE}.")
+    String udpDenyPorts;
+
+    @Option(names = "--udp-min-source-port", defaultValue = "1024",
+            description = "Lowest source port answered (1: any; port 0 and our own port never are). Default: ${DEFAULT-VALUE}.")
+    int udpMinSourcePort;
+
+    @Option(names = "--udp-source-rate", defaultValue = "100",
+            description = "Datagrams per second answered per source address, per loop (0: no limit). Default: ${DEFAULT-VALUE}.")
+    int udpSourceRate;
+
+    @Option(names = "--udp-source-burst", description = "Datagrams a quiet source may send at once. Default: the source rate.")
+    Integer udpSourceBurst;
+
+    @Option(names = "--udp-global-rate", defaultValue = "10000",
+            description = "Datagrams per second answered by the whole server (0: no limit). Default: ${DEFAULT-VALUE}.")
+    int udpGlobalRate;
+
+    @Option(names = "--udp-global-burst", description = "Datagrams the server may answer at once. Default: the global rate.")
+    Integer udpGlobalBurst;
+
+    @Option(names = "--udp-source-table", defaultValue = "16384",
+            description = "Source addresses each loop tracks for its per-source limit (fixed memory, 24 B each). Default: ${DEFAULT-VALUE}.")
+    int udpSourceTable;
+
+    @Option(names = "--udp-drop-log-interval", defaultValue = "10s", converter = DurationOption.class,
+            description = "Summarise unanswered datagrams in the log at most this often. Default: ${DEFAULT-VALUE}.")
+    Duration udpDropLogInterval;
+
     @Option(names = "--log-level", defaultValue = "info", description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
     String logLevel;
 
@@ -73,20 +123,34 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
+        InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
         Logging.configure(logLevel, logConfig);
         Server server;
+        MetricsEndpoint endpoint = null;
         try {
             server = Server.start(config);
+            if (metricsAddress != null) {
+                try {
+                    endpoint = MetricsEndpoint.start(server, metricsAddress);
+                } catch (java.io.IOException e) {
+                    server.closeNow();
+                    throw e;
+                }
+            }
         } catch (java.io.IOException e) {
             spec.commandLine().getErr().println("coecho: " + e.getMessage());
             return 1;
         }
-        LOG.log(System.Logger.Level.INFO, "listening on {0} (tcp) with the {1}",
-                format(server.address()), server.description());
+        LOG.log(System.Logger.Level.INFO, "listening on {0} ({1}) with the {2}",
+                format(server.address()), udp ? "tcp and udp" : "tcp", server.description());
+        if (endpoint != null) {
+            LOG.log(System.Logger.Level.INFO, "metrics at http://{0}/metrics", format(endpoint.address()));
+        }
+        StatsReporter reporter = statsInterval.isZero() ? null : StatsReporter.start(server, statsInterval);
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(() -> {
             LOG.log(System.Logger.Level.INFO, "shutting down: no new connections; waiting up to {0} ms for open ones",
-                    shutdownTimeout.toMillis());
+                    String.valueOf(shutdownTimeout.toMillis()));
             server.close();
             stop.countDown();
         }, () -> {
@@ -95,9 +159,21 @@ final class ServeCommand implements Callable<Integer> {
         });
         stop.await();
         boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
+        if (reporter != null) {
+            reporter.close();
+        }
+        if (endpoint != null) {
+            endpoint.close();
+        }
         ServerStats s = server.stats();
         LOG.log(System.Logger.Level.INFO, "stopped: {0} connections drained, {1} cut; {2} served in all",
-                s.drained(), s.cut(), s.accepted());
+                String.valueOf(s.drained()), String.valueOf(s.cut()), String.valueOf(s.accepted()));
+        if (udp) {
+            UdpStats u = server.udpStats();
+            LOG.log(System.Logger.Level.INFO, "udp: {0} datagrams received, {1} answered, {2} not answered",
+                    String.valueOf(u.received()), String.valueOf(u.echoed()),
+                    String.valueOf(u.droppedTotal()));
+        }
         return clean ? 0 : 1;
     }
 
@@ -118,10 +194,61 @@ final class ServeCommand implements Callable<Integer> {
         }
         try {
             return new ServerConfig(new InetSocketAddress(addr, port), loops, (int) bufferSize, transport,
-                    Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout);
+                    Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout,
+                    udpConfig());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
+    }
+
+    /** "host:port", "[v6]:port" or ":port" (all interfaces). */
+    private InetSocketAddress parseAddress(String option, String value) {
+        int colon = value.lastIndexOf(':');
+        String host = colon <= 0 ? "0.0.0.0" : value.substring(0, colon).replace("[", "").replace("]", "");
+        String portText = colon < 0 ? value : value.substring(colon + 1);
+        int p;
+        try {
+            p = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": '" + value + "' is not HOST:PORT");
+        }
+        if (p < 0 || p > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": port must be between 0 and 65535");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), p);
+        } catch (UnknownHostException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": unknown address '" + host + "'");
+        }
+    }
+
+    private UdpConfig udpConfig() {
+        if (udpMaxDatagram > 65_527) {
+            throw new IllegalArgumentException("--udp-max-datagram must be at most 65527 bytes, got " + udpMaxDatagram);
+        }
+        UdpConfig u = new UdpConfig(udp, (int) udpMaxDatagram, ports(udpDenyPorts), udpMinSourcePort, udpSourceRate,
+                udpSourceBurst != null ? udpSourceBurst : Math.max(udpSourceRate, 1), udpGlobalRate,
+                udpGlobalBurst != null ? udpGlobalBurst : Math.max(udpGlobalRate, 1), udpSourceTable,
+                udpDropLogInterval);
+        if (udp && !Engine.parse(engine).equals(Engine.COROUTINES)) {
+            throw new IllegalArgumentException("--udp needs the coroutines engine");
+        }
+        return u;
+    }
+
+    private static Set<Integer> ports(String list) {
+        Set<Integer> ports = new HashSet<>();
+        if (list.isBlank() || list.trim().equalsIgnoreCase("none")) {
+            return ports;
+        }
+        for (String p : list.split(",")) {
+            try {
+                ports.add(Integer.parseInt(p.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--udp-deny-ports: '" + p.trim() + "' is not a port number");
+            }
+        }
+        return ports;
     }
 
     static String format(InetSocketAddress a) {

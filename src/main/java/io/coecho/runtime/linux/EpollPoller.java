@@ -127,6 +127,11 @@ public final class EpollPoller implements Poller {
         if (n < 0) {
             throw new NativeException("epoll_wait", -n);
         }
+        return n;
+    }
+
+    @Override
+    public void dispatch(int n) {
         for (int i = 0; i < n; i++) {
             long base = (long) i * EVENT_SIZE;
             int ev = events.get(ValueLayout.JAVA_INT_UNALIGNED, base);
@@ -141,7 +146,6 @@ public final class EpollPoller implements Poller {
                 reg.ready(ev);
             }
         }
-        return n;
     }
 
     @Override

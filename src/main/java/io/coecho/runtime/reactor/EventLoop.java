@@ -167,19 +167,23 @@ public final class EventLoop implements Executor {
                 timeout = 0;
             }
         }
-        long busy = System.nanoTime() - start;
+        long beforeWait = System.nanoTime();
+        int n;
         try {
-            int n = poller.poll(timeout);
-            stats.events += n;
+            n = poller.poll(timeout);
         } catch (IOException | RuntimeException e) {
             // Never spin on a failing poller: log, pause, try again.
             LOG.log(System.Logger.Level.ERROR, "loop " + name + ": poll failed; retrying in 100 ms", e);
             LockSupport.parkNanos(100_000_000L);
+            return;
         } finally {
             sleeping.set(false);
         }
+        long afterWait = System.nanoTime();
+        poller.dispatch(n);
         stats.turns++;
-        stats.busyNanos += busy;
+        stats.events += n;
+        stats.busyNanos += (beforeWait - start) + (System.nanoTime() - afterWait);
     }
 
     private int pollTimeout() {
