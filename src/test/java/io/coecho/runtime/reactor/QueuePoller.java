@@ -1,12 +1,14 @@
 package io.coecho.runtime.reactor;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link Poller} with no file descriptors: "I/O events" are Runnables that any thread may post,
- * and the loop runs them from {@link #poll} as a real poller dispatches readiness. Lets the runtime
+ * and the loop runs them from {@link #dispatch} as a real poller dispatches readiness. Lets the runtime
  * (loop, timers, coroutines, tasks) be tested without sockets.
  *
  * <p>{@link #poll} on the loop thread only; {@link #post} and {@link #wakeup} from any thread.
@@ -15,6 +17,8 @@ public final class QueuePoller implements Poller {
     private static final Runnable WAKEUP = () -> {};
 
     private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
+    /** What the last poll took, for dispatch. Loop thread only. */
+    private final List<Runnable> ready = new ArrayList<>();
     private volatile boolean closed;
 
     /** A new, not yet started loop on a QueuePoller. */
@@ -46,14 +50,19 @@ public final class QueuePoller implements Poller {
             Thread.currentThread().interrupt();
             return 0;
         }
-        int n = 0;
         for (Runnable e = first; e != null; e = events.poll()) {
             if (e != WAKEUP) {
-                e.run();
-                n++;
+                ready.add(e);
             }
         }
-        return n;
+        return ready.size();
+    }
+
+    @Override
+    public void dispatch(int count) {
+        List<Runnable> batch = List.copyOf(ready);
+        ready.clear();
+        batch.forEach(Runnable::run);
     }
 
     @Override
