@@ -156,7 +156,7 @@ public final class EventLoop implements Executor {
 
     private void turn() {
         long start = System.nanoTime();
-        timers.expire(start);
+        expireTimers(start);
         runTasks();
         int timeout = pollTimeout();
         if (timeout != 0) {
@@ -215,6 +215,19 @@ public final class EventLoop implements Executor {
                 break;
             }
             runSafely(task);
+        }
+    }
+
+    /** Fires due timers; one that throws is logged like a failed task and the rest still fire. */
+    private void expireTimers(long now) {
+        while (true) {
+            try {
+                timers.expire(now);
+                return;
+            } catch (Throwable t) {
+                // The failed timer left the queue before it ran: go on with the others.
+                LOG.log(System.Logger.Level.ERROR, "loop " + name + ": timer failed", t);
+            }
         }
     }
 
