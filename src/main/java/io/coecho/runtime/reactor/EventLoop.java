@@ -127,7 +127,9 @@ public final class EventLoop implements Executor {
     /** Asks the loop to stop after its current turn. Any thread; idempotent. */
     public void stop() {
         stopRequested = true;
-        poller.wakeup();
+        if (!inLoop()) {
+            poller.wakeup();
+        }
     }
 
     public boolean isTerminated() {
