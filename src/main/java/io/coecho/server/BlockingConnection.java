@@ -9,6 +9,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One client connection on a blocking engine: the seed's {@code handle_connection} written as plain
@@ -155,32 +156,35 @@ final class BlockingConnection implements Runnable {
     void checkTimeouts(long now, long idleNanos, long writeNanos) {
         long since = writingSince;
         if (since != 0) {
-            if (writeNanos > 0 && now - since >= writeNanos && closeBy("write timeout")) {
-                server.writeTimeouts.increment();
+            if (writeNanos > 0 && now - since >= writeNanos) {
+                closeBy("write timeout", server.writeTimeouts);
             }
-        } else if (idleNanos > 0 && now - lastActive >= idleNanos && closeBy("idle timeout")) {
-            server.idleTimeouts.increment();
+        } else if (idleNanos > 0 && now - lastActive >= idleNanos) {
+            closeBy("idle timeout", server.idleTimeouts);
         }
     }
 
-    /** The shutdown timeout passed: close now. True if this call closed it. Any thread. */
-    boolean cut() {
-        return closeBy("shutdown");
+    /** The shutdown timeout passed: close now. Any thread. */
+    void cut() {
+        closeBy("shutdown", server.cut);
     }
 
-    /** Closing wakes a thread blocked in read or write with AsynchronousCloseException. Any thread. */
-    private synchronized boolean closeBy(String reason) {
+    /**
+     * Counts, then closes (so a client that sees the close also sees the count); closing wakes a
+     * thread blocked in read or write with AsynchronousCloseException. Once only. Any thread.
+     */
+    private synchronized void closeBy(String reason, LongAdder counter) {
         if (closedBy != null) {
-            return false;
+            return;
         }
         closedBy = reason;
+        counter.increment();
         LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", remote, reason);
         try {
             socket.close();
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: close failed: {1}", remote, e.toString());
         }
-        return true;
     }
 
     private void ended(IOException e) {

@@ -199,6 +199,37 @@ class BlockingEnginesIT {
 
     @ParameterizedTest
     @EnumSource(value = Engine.class, names = {"VIRTUAL_THREADS", "THREADS"})
+    void gracefulCloseCutsWhatIsStillBusyAtTheShutdownTimeout(Engine engine) throws Exception {
+        Server server = Server.start(config(engine, 0, Duration.ofMillis(300)));
+        byte[] flood = random(32 * 1024 * 1024);
+        try (Socket stuck = connect(server)) {
+            CompletableFuture.runAsync(() -> {
+                try {
+                    stuck.getOutputStream().write(flood); // and never reads: the server stays busy writing
+                } catch (IOException e) {
+                    // expected: the server cuts it
+                }
+            });
+            // Blocked writing (not in a read, which a drain would end) once bytesIn stops moving.
+            long[] last = {0, System.nanoTime()};
+            await(() -> {
+                long in = server.stats().bytesIn();
+                if (in == 0 || in != last[0]) {
+                    last[0] = in;
+                    last[1] = System.nanoTime();
+                    return false;
+                }
+                return System.nanoTime() - last[1] > TimeUnit.MILLISECONDS.toNanos(100);
+            }, "the server blocks writing to the stuck peer");
+            server.close();
+            assertTrue(server.awaitTermination(Duration.ofSeconds(10)), "terminated after the shutdown timeout");
+        }
+        assertEquals(1, server.stats().cut());
+        assertEquals(0, server.stats().drained());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"VIRTUAL_THREADS", "THREADS"})
     void maxConnectionsHoldsTheNextClientInTheBacklog(Engine engine) throws Exception {
         Server server = Server.start(config(engine, 2, Duration.ofSeconds(5)));
         byte[] ping = "ping\n".getBytes(StandardCharsets.US_ASCII);
@@ -215,6 +246,30 @@ class BlockingEnginesIT {
             c.setSoTimeout(10_000);
             assertArrayEquals(ping, readExactly(c.getInputStream(), ping.length), "served once a slot freed");
             assertEquals(3, server.stats().accepted());
+        } finally {
+            stop(server);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"VIRTUAL_THREADS", "THREADS"})
+    void watchdogClosesIdleConnectionsAndPeersThatStopReading(Engine engine) throws Exception {
+        ServerConfig d = ServerConfig.loopback();
+        Server server = Server.start(new ServerConfig(d.address(), 1, d.bufferSize(), d.transport(), engine,
+                d.backlog(), 0, Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(5)));
+        byte[] flood = random(32 * 1024 * 1024);
+        try (Socket idle = connect(server); Socket stuck = connect(server)) {
+            CompletableFuture.runAsync(() -> {
+                try {
+                    stuck.getOutputStream().write(flood); // and never reads
+                } catch (IOException e) {
+                    // expected: the server cuts it
+                }
+            });
+            assertEquals(-1, idle.getInputStream().read(), "closed after 1 s without traffic");
+            await(() -> server.stats().writeTimeouts() == 1, "the peer that stopped reading is cut");
+            assertEquals(1, server.stats().idleTimeouts());
+            await(() -> server.stats().active() == 0, "both are gone");
         } finally {
             stop(server);
         }
