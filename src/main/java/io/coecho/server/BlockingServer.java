@@ -114,12 +114,13 @@ final class BlockingServer implements Server {
                     return; // the listener was closed: we are draining
                 } catch (IOException | OutOfMemoryError | RuntimeException e) {
                     // Out of fds (EMFILE), or no memory for a thread: the connection waits in the backlog.
-                    // Never ends the acceptor; nothing here loads a class of ours or builds a string.
+                    // Never ends the acceptor; nothing here loads a class of ours (out of fds, one may not load).
                     releaseSlot();
                     acceptErrors++;
                     if (!failing) {
                         failing = true;
-                        LOG.log(System.Logger.Level.WARNING, "accept failed ({0}); retrying every 100 ms until it succeeds", e);
+                        LOG.log(System.Logger.Level.WARNING, "accept failed ({0}); retrying every 100 ms until it succeeds",
+                                e.toString()); // a string: a bare Throwable would pick the stack-trace overload
                     }
                     Thread.sleep(ACCEPT_BACKOFF_MILLIS);
                     continue;
