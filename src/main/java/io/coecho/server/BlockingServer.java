@@ -50,9 +50,10 @@ final class BlockingServer implements Server {
     private boolean limitLogged; // acceptor only
     volatile boolean draining;
 
-    // Counters: accepted and acceptErrors are written by the acceptor only.
+    // Counters: accepted, acceptErrors and admissionWaits are written by the acceptor only.
     private volatile long accepted;
     private volatile long acceptErrors;
+    private volatile long admissionWaits;
     final LongAdder closed = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
@@ -158,9 +159,10 @@ final class BlockingServer implements Server {
             return;
         }
         // At --max-connections: leave new connections in the backlog until a slot frees.
+        admissionWaits++;
         LOG.log(limitLogged ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
                 "{0} connections open (--max-connections): new ones wait in the backlog until one closes",
-                config.maxConnections());
+                String.valueOf(config.maxConnections()));
         limitLogged = true;
         slots.acquire();
     }
@@ -222,7 +224,8 @@ final class BlockingServer implements Server {
     public ServerStats stats() {
         long closedNow = closed.sum();
         return new ServerStats(Math.max(0, accepted - closedNow), accepted, closedNow, bytesIn.sum(), bytesOut.sum(),
-                idleTimeouts.sum(), writeTimeouts.sum(), drained.sum(), cut.sum(), acceptErrors);
+                idleTimeouts.sum(), writeTimeouts.sum(), drained.sum(), cut.sum(), acceptErrors,
+                admissionWaits);
     }
 
     @Override
