@@ -1,5 +1,6 @@
 package io.coecho.server;
 
+import io.coecho.runtime.net.ResourceShortage;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -54,6 +55,7 @@ final class BlockingServer implements Server {
     private volatile long accepted;
     private volatile long acceptErrors;
     private volatile long admissionWaits;
+    private final AcceptFailureLog failures = new AcceptFailureLog();
     final LongAdder closed = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
@@ -105,7 +107,6 @@ final class BlockingServer implements Server {
 
     /** The seed's accept_loop: take a slot, take a connection, start its thread, repeat. */
     private void acceptLoop() {
-        boolean failing = false;
         try {
             while (!closing.get()) {
                 takeSlot();
@@ -118,18 +119,12 @@ final class BlockingServer implements Server {
                     // Never ends the acceptor; nothing here loads a class of ours (out of fds, one may not load).
                     releaseSlot();
                     acceptErrors++;
-                    if (!failing) {
-                        failing = true;
-                        LOG.log(System.Logger.Level.WARNING, "accept failed ({0}); retrying every 100 ms until it succeeds",
-                                e.toString()); // a string: a bare Throwable would pick the stack-trace overload
-                    }
+                    String shortage = e instanceof IOException io ? ResourceShortage.errnoName(io) : null;
+                    failures.failed(shortage != null ? shortage : String.valueOf(e.getMessage()), ACCEPT_BACKOFF_MILLIS);
                     Thread.sleep(ACCEPT_BACKOFF_MILLIS);
                     continue;
                 }
-                if (failing) {
-                    failing = false;
-                    LOG.log(System.Logger.Level.INFO, "accepting again");
-                }
+                failures.succeeded();
             }
         } catch (InterruptedException e) {
             // close() interrupts a wait for a slot or a back-off: we are draining.

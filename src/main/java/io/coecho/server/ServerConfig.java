@@ -92,4 +92,19 @@ public record ServerConfig(
         return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
                 writeTimeout, shutdownTimeout, u);
     }
+
+    public ServerConfig withMaxConnections(int n) {
+        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, n, idleTimeout,
+                writeTimeout, shutdownTimeout, udp);
+    }
+
+    public ServerConfig withTimeouts(Duration idle, Duration write) {
+        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idle,
+                write, shutdownTimeout, udp);
+    }
+
+    public ServerConfig withShutdownTimeout(Duration d) {
+        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
+                writeTimeout, d, udp);
+    }
 }

@@ -1,8 +1,7 @@
 package io.coecho.server;
 
 import io.coecho.runtime.coro.Coroutine;
-import io.coecho.runtime.linux.Errno;
-import io.coecho.runtime.linux.NativeException;
+import io.coecho.runtime.net.ResourceShortage;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.reactor.EventLoop;
@@ -33,6 +32,7 @@ final class Worker {
     final long writeTimeoutNanos;
     final long watchdogPeriodNanos;
     private final Set<EchoConnection> connections = new HashSet<>();
+    private final AcceptFailureLog failures = new AcceptFailureLog();
     private Coroutine acceptor;
     private boolean acceptorWaitsForSlot;
     private boolean acceptorDone;
@@ -73,7 +73,6 @@ final class Worker {
 
     /** The seed's accept_loop: take a connection, start its coroutine, repeat. */
     private void acceptLoop() {
-        boolean outOfFds = false;
         try {
             while (!draining) {
                 boolean waited = false;
@@ -98,26 +97,23 @@ final class Worker {
                 TcpStream stream;
                 try {
                     stream = listener.accept();
-                } catch (NativeException e) {
+                } catch (ClosedChannelException e) {
                     server.release();
-                    if (!isResourceShortage(e.errno())) {
+                    throw e;
+                } catch (IOException e) {
+                    server.release();
+                    String shortage = ResourceShortage.errnoName(e);
+                    if (shortage == null) {
                         throw e;
                     }
                     // Out of fds or memory: the connection stays queued and epoll will not report it
                     // again, so retry on a timer. Nothing here loads a class or builds a string.
                     acceptErrors++;
-                    if (!outOfFds) {
-                        outOfFds = true;
-                        LOG.log(System.Logger.Level.WARNING, "accept failed ({0}); retrying every 100 ms until resources free up",
-                                e.getMessage());
-                    }
+                    failures.failed(shortage, ACCEPT_BACKOFF.toMillis());
                     Coroutine.sleep(ACCEPT_BACKOFF);
                     continue;
                 }
-                if (outOfFds) {
-                    outOfFds = false;
-                    LOG.log(System.Logger.Level.INFO, "accepting again");
-                }
+                failures.succeeded();
                 accepted++;
                 active++;
                 EchoConnection c = new EchoConnection(this, stream);
@@ -132,10 +128,6 @@ final class Worker {
             acceptorDone = true;
             maybeDone();
         }
-    }
-
-    private static boolean isResourceShortage(int errno) {
-        return errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOBUFS || errno == Errno.ENOMEM;
     }
 
     void connectionEnded(EchoConnection c) {

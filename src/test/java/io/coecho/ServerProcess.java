@@ -1,0 +1,125 @@
+package io.coecho;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code coecho serve} as a real process (the built jar, as a user starts it), for what only a
+ * process shows: signals, exit codes, the log, the open-files limit. Its stderr is read line by line
+ * as it comes; the process is killed when the test closes it.
+ *
+ * <p>Used from the test thread; one reader thread per process.
+ */
+public final class ServerProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
+
+    private final Process process;
+    private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final List<String> seen = new ArrayList<>();
+    private final int port;
+
+    private ServerProcess(Process process) throws InterruptedException {
+        this.process = process;
+        Thread reader = new Thread(this::pump, "server-stderr");
+        reader.setDaemon(true);
+        reader.start();
+        Matcher m = LISTENING.matcher(awaitLine("listening on ", Duration.ofSeconds(30)));
+        assertTrue(m.find(), "no port in the start-up line: " + seen);
+        this.port = Integer.parseInt(m.group(1));
+    }
+
+    /** Starts the jar with "serve --port 0 --bind 127.0.0.1" and args; openFiles &gt; 0 sets ulimit -n. */
+    public static ServerProcess start(int openFiles, List<String> args) throws IOException, InterruptedException {
+        String jar = System.getProperty("coecho.jar");
+        assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "system property coecho.jar must name the built jar");
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", jar, "serve", "--port", "0", "--bind", "127.0.0.1"));
+        java.addAll(args);
+        List<String> cmd = java;
+        if (openFiles > 0) {
+            // exec: the JVM replaces the shell, so signals sent to the process reach it.
+            cmd = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$@\"", "coecho"));
+            cmd.addAll(java);
+        }
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            return new ServerProcess(p);
+        } catch (AssertionError | RuntimeException | InterruptedException e) {
+            p.destroyForcibly();
+            throw e;
+        }
+    }
+
+    private void pump() {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                lines.add(line);
+            }
+        } catch (IOException e) {
+            // The process was killed and its pipe closed under us: nothing more to read.
+        }
+    }
+
+    public InetSocketAddress address() {
+        return new InetSocketAddress("127.0.0.1", port);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Waits for a stderr line containing text; fails after timeout. Returns the line. */
+    public String awaitLine(String text, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (line == null) {
+                throw new AssertionError("no line with '" + text + "' within " + timeout + "; stderr so far:\n"
+                        + String.join("\n", seen));
+            }
+            seen.add(line);
+            if (line.contains(text)) {
+                return line;
+            }
+        }
+    }
+
+    /** Sends SIGTERM (Process.destroy on Linux). */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the exit and returns the exit code; fails after timeout. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        assertTrue(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS), "server still running after " + timeout);
+        return process.exitValue();
+    }
+
+    /** Every stderr line read so far, and what is left once the process ended. */
+    public List<String> stderr() {
+        lines.drainTo(seen);
+        return List.copyOf(seen);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+}
