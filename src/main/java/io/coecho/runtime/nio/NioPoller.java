@@ -72,6 +72,9 @@ public final class NioPoller implements Poller {
 
     @Override
     public int poll(int timeoutMillis) throws IOException {
+        // A Selector returns at once while its thread's interrupt flag is set, so a stray interrupt
+        // would spin the loop; the loop has no use for interrupts (epoll_wait never sees them).
+        Thread.interrupted();
         int n;
         if (timeoutMillis < 0) {
             n = selector.select();

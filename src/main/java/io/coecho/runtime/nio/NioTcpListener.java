@@ -53,8 +53,6 @@ final class NioTcpListener implements TcpListener {
             SocketChannel accepted;
             try {
                 accepted = channel.accept();
-            } catch (ClosedChannelException e) {
-                throw e;
             } catch (IOException e) {
                 throw shortageOr(e);
             }
