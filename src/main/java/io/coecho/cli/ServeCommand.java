@@ -1,9 +1,12 @@
 package io.coecho.cli;
 
 import io.coecho.server.Engine;
+import io.coecho.server.MetricsEndpoint;
+import io.coecho.server.StatsReporter;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
+import io.coecho.server.UdpStats;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -49,7 +52,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--backlog", defaultValue = "4096", description = "Listen backlog (the kernel caps it at net.core.somaxconn). Default: ${DEFAULT-VALUE}.")
     int backlog;
 
-    @Option(names = "--max-connections", defaultValue = "10000", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--max-connections", defaultValue = "65536", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
     int maxConnections;
 
     @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationOption.class,
@@ -64,6 +67,16 @@ final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM/SIGINT, wait this long for connections to finish, then cut them. Default: ${DEFAULT-VALUE}.")
     Duration shutdownTimeout;
 
+    @Option(names = "--metrics", description = "Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:9100 (off by default).")
+    String metrics;
+
+    @Option(names = "--stats-interval", defaultValue = "0", converter = DurationOption.class,
+            description = "Log a one-line summary this often, e.g. 10s (0: never). Default: ${DEFAULT-VALUE}.")
+    Duration statsInterval;
+
+    @CommandLine.Mixin
+    UdpOptions udpOptions;
+
     @Option(names = "--log-level", defaultValue = "info", description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
     String logLevel;
 
@@ -73,20 +86,34 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
+        InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
         Logging.configure(logLevel, logConfig);
         Server server;
+        MetricsEndpoint endpoint = null;
         try {
             server = Server.start(config);
+            if (metricsAddress != null) {
+                try {
+                    endpoint = MetricsEndpoint.start(server, metricsAddress);
+                } catch (java.io.IOException e) {
+                    server.closeNow();
+                    throw e;
+                }
+            }
         } catch (java.io.IOException e) {
             spec.commandLine().getErr().println("coecho: " + e.getMessage());
             return 1;
         }
-        LOG.log(System.Logger.Level.INFO, "listening on {0} (tcp) with the {1}",
-                format(server.address()), server.description());
+        LOG.log(System.Logger.Level.INFO, "listening on {0} ({1}) with the {2}",
+                format(server.address()), udpOptions.udp ? "tcp and udp" : "tcp", server.description());
+        if (endpoint != null) {
+            LOG.log(System.Logger.Level.INFO, "metrics at http://{0}/metrics", format(endpoint.address()));
+        }
+        StatsReporter reporter = statsInterval.isZero() ? null : StatsReporter.start(server, statsInterval);
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(() -> {
             LOG.log(System.Logger.Level.INFO, "shutting down: no new connections; waiting up to {0} ms for open ones",
-                    shutdownTimeout.toMillis());
+                    String.valueOf(shutdownTimeout.toMillis()));
             server.close();
             stop.countDown();
         }, () -> {
@@ -95,9 +122,21 @@ final class ServeCommand implements Callable<Integer> {
         });
         stop.await();
         boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
+        if (reporter != null) {
+            reporter.close();
+        }
+        if (endpoint != null) {
+            endpoint.close();
+        }
         ServerStats s = server.stats();
         LOG.log(System.Logger.Level.INFO, "stopped: {0} connections drained, {1} cut; {2} served in all",
-                s.drained(), s.cut(), s.accepted());
+                String.valueOf(s.drained()), String.valueOf(s.cut()), String.valueOf(s.accepted()));
+        if (udpOptions.udp) {
+            UdpStats u = server.udpStats();
+            LOG.log(System.Logger.Level.INFO, "udp: {0} datagrams received, {1} answered, {2} not answered",
+                    String.valueOf(u.received()), String.valueOf(u.echoed()),
+                    String.valueOf(u.droppedTotal()));
+        }
         return clean ? 0 : 1;
     }
 
@@ -118,9 +157,31 @@ final class ServeCommand implements Callable<Integer> {
         }
         try {
             return new ServerConfig(new InetSocketAddress(addr, port), loops, (int) bufferSize, transport,
-                    Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout);
+                    Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout,
+                    udpOptions.config(Engine.parse(engine)));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
+        }
+    }
+
+    /** "host:port", "[v6]:port" or ":port" (all interfaces). */
+    private InetSocketAddress parseAddress(String option, String value) {
+        int colon = value.lastIndexOf(':');
+        String host = colon <= 0 ? "0.0.0.0" : value.substring(0, colon).replace("[", "").replace("]", "");
+        String portText = colon < 0 ? value : value.substring(colon + 1);
+        int p;
+        try {
+            p = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": '" + value + "' is not HOST:PORT");
+        }
+        if (p < 0 || p > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": port must be between 0 and 65535");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), p);
+        } catch (UnknownHostException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": unknown address '" + host + "'");
         }
     }
 

@@ -3,6 +3,7 @@ package io.coecho.server;
 import io.coecho.runtime.net.ListenOptions;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.Transport;
+import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -25,9 +26,12 @@ final class CoroutineServer implements Server {
     private final ServerConfig config;
     private final Transport transport;
     private final List<Worker> workers = new ArrayList<>();
+    /** One UDP echo service per loop with a socket (empty when UDP is off); loop i's at index i. */
+    private final List<UdpEchoService> udp = new ArrayList<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Open connections across loops, only when --max-connections is set (no atomics otherwise). */
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicBoolean atLimit = new AtomicBoolean();
     private final int maxConnections;
     private InetSocketAddress address;
 
@@ -39,9 +43,18 @@ final class CoroutineServer implements Server {
 
     static CoroutineServer start(ServerConfig config) throws IOException {
         Transport transport = Transports.select(config.transport());
-        CoroutineServer server = new CoroutineServer(config, transport);
-        server.open();
-        return server;
+        for (int attempt = 1; ; attempt++) {
+            CoroutineServer server = new CoroutineServer(config, transport);
+            try {
+                server.open();
+                return server;
+            } catch (java.net.BindException e) {
+                // Port 0: the kernel picked a port free for TCP, which UDP may have taken. Try another.
+                if (config.address().getPort() != 0 || !config.udp().enabled() || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private void open() throws IOException {
@@ -68,13 +81,55 @@ final class CoroutineServer implements Server {
             throw e;
         }
         address = bound.get(0).localAddress();
+        try {
+            openUdp(loops, reusePort);
+        } catch (IOException | RuntimeException e) {
+            bound.forEach(TcpListener::close);
+            loops.forEach(l -> l.poller().close()); // never started: no loop thread owns them yet
+            throw e;
+        }
         for (int i = 0; i < listeners; i++) {
             Worker w = new Worker(this, loops.get(i), bound.get(i), config);
             workers.add(w);
         }
-        for (Worker w : workers) {
+        for (int i = 0; i < listeners; i++) {
+            Worker w = workers.get(i);
             w.loop.start();
             w.loop.execute(w::start);
+            if (!udp.isEmpty()) {
+                w.loop.execute(udp.get(i)::start);
+            }
+        }
+    }
+
+    /**
+     * UDP echo on the TCP address and port (RFC 862 gives echo both), one socket per loop that has a
+     * listener. Binds them all before any loop starts, so a taken UDP port fails the start-up.
+     */
+    private void openUdp(List<EventLoop> loops, boolean reusePort) throws IOException {
+        UdpConfig u = config.udp();
+        if (!u.enabled()) {
+            return;
+        }
+        InetSocketAddress at = new InetSocketAddress(config.address().getAddress(), address.getPort());
+        List<UdpSocket> sockets = new ArrayList<>();
+        try {
+            for (EventLoop loop : loops) {
+                sockets.add(transport.bindUdp(loop, at, reusePort));
+            }
+        } catch (IOException | RuntimeException e) {
+            sockets.forEach(UdpSocket::close);
+            throw e;
+        }
+        long now = System.nanoTime();
+        TokenBucket global = u.globalRate() > 0 ? new TokenBucket(u.globalRate(), u.globalBurst(), now) : null;
+        int[] broadcasts = ReflectionGuard.localBroadcasts();
+        DropReport report = new DropReport(u.dropLogInterval());
+        for (int i = 0; i < sockets.size(); i++) {
+            ReflectionGuard guard = new ReflectionGuard(u, address.getPort(), broadcasts, global);
+            UdpEchoService s = new UdpEchoService(loops.get(i), sockets.get(i), guard, report, u.maxDatagram());
+            report.add(s);
+            udp.add(s);
         }
     }
 
@@ -114,7 +169,12 @@ final class CoroutineServer implements Server {
     @Override
     public String description() {
         return "coroutines engine, " + transport.name() + " transport, " + workers.size() + " loop"
-                + (workers.size() == 1 ? "" : "s");
+                + (workers.size() == 1 ? "" : "s") + (udp.isEmpty() ? "" : ", UDP echo on");
+    }
+
+    @Override
+    public UdpStats udpStats() {
+        return UdpStats.of(udp);
     }
 
     @Override
@@ -127,12 +187,40 @@ final class CoroutineServer implements Server {
     }
 
     @Override
+    public List<ServerStats> statsByLoop() {
+        return workers.stream().map(Worker::stats).toList();
+    }
+
+    @Override
+    public List<io.coecho.runtime.reactor.LoopStats> loopStats() {
+        return workers.stream().map(w -> w.loop.stats()).toList();
+    }
+
+    /** Logs the first time an acceptor meets the limit in an episode, and the end of the episode. */
+    void atLimit(boolean reached) {
+        if (atLimit.compareAndSet(!reached, reached)) {
+            if (reached) {
+                LOG.log(System.Logger.Level.WARNING, "at --max-connections ({0}): new connections wait in the backlog",
+                        String.valueOf(maxConnections));
+            } else {
+                LOG.log(System.Logger.Level.INFO, "below --max-connections again: accepting");
+            }
+        }
+    }
+
+    @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        for (Worker w : workers) {
+        for (int i = 0; i < workers.size(); i++) {
+            Worker w = workers.get(i);
+            UdpEchoService u = udp.isEmpty() ? null : udp.get(i);
             w.loop.execute(() -> {
+                // UDP has nothing in flight to drain: stop answering at once.
+                if (u != null) {
+                    u.close();
+                }
                 w.beginDrain();
                 w.loop.schedule(config.shutdownTimeout(), w::cutAll);
             });
@@ -142,8 +230,15 @@ final class CoroutineServer implements Server {
     @Override
     public void closeNow() {
         closing.set(true);
-        for (Worker w : workers) {
-            w.loop.execute(w::cutAll);
+        for (int i = 0; i < workers.size(); i++) {
+            Worker w = workers.get(i);
+            UdpEchoService u = udp.isEmpty() ? null : udp.get(i);
+            w.loop.execute(() -> {
+                if (u != null) {
+                    u.close();
+                }
+                w.cutAll();
+            });
         }
     }
 

@@ -27,6 +27,21 @@ public interface Server extends AutoCloseable {
     /** Counters, summed over the server's loops or threads. */
     ServerStats stats();
 
+    /** Counters per event loop (one entry for engines without loops). */
+    default java.util.List<ServerStats> statsByLoop() {
+        return java.util.List.of(stats());
+    }
+
+    /** Work counters of each event loop, in the order of {@link #statsByLoop()}; empty without loops. */
+    default java.util.List<io.coecho.runtime.reactor.LoopStats> loopStats() {
+        return java.util.List.of();
+    }
+
+    /** UDP counters, summed over the server's UDP sockets (zero when UDP is off). */
+    default UdpStats udpStats() {
+        return UdpStats.ZERO;
+    }
+
     /**
      * Begins a graceful shutdown: stops accepting at once, lets connections echo what they have
      * received, closes idle ones, and cuts the rest when the shutdown timeout passes. Returns at once;

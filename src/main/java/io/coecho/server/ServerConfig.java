@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param idleTimeout close a connection with no traffic for this long (zero: never)
  * @param writeTimeout close a connection whose echo could not be written for this long (zero: never)
  * @param shutdownTimeout how long a graceful shutdown waits for connections to finish
+ * @param udp UDP echo on the same address and port, and its safeguards (off by default)
  */
 public record ServerConfig(
         InetSocketAddress address,
@@ -27,7 +28,8 @@ public record ServerConfig(
         int maxConnections,
         Duration idleTimeout,
         Duration writeTimeout,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        UdpConfig udp) {
 
     public static final int DEFAULT_PORT = 8080;
     public static final int DEFAULT_BUFFER_SIZE = 16 * 1024;
@@ -49,11 +51,19 @@ public record ServerConfig(
         if (!transport.equals("auto") && !transport.equals("epoll") && !transport.equals("nio")) {
             throw new IllegalArgumentException("transport must be epoll, nio or auto, got " + transport);
         }
+        java.util.Objects.requireNonNull(udp, "udp");
         for (Duration d : new Duration[] {idleTimeout, writeTimeout, shutdownTimeout}) {
             if (d.isNegative()) {
                 throw new IllegalArgumentException("durations must not be negative, got " + d);
             }
         }
+    }
+
+    /** A TCP-only configuration (UDP off, its safeguards at their defaults). */
+    public ServerConfig(InetSocketAddress address, int threads, int bufferSize, String transport, Engine engine,
+            int backlog, int maxConnections, Duration idleTimeout, Duration writeTimeout, Duration shutdownTimeout) {
+        this(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout, writeTimeout,
+                shutdownTimeout, UdpConfig.DEFAULTS);
     }
 
     /** Defaults on an ephemeral loopback port: what tests and embedders start from. */
@@ -64,16 +74,22 @@ public record ServerConfig(
 
     public ServerConfig withTransport(String t) {
         return new ServerConfig(address, threads, bufferSize, t, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout);
+                writeTimeout, shutdownTimeout, udp);
     }
 
     public ServerConfig withEngine(Engine e) {
         return new ServerConfig(address, threads, bufferSize, transport, e, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout);
+                writeTimeout, shutdownTimeout, udp);
     }
 
     public ServerConfig withThreads(int n) {
         return new ServerConfig(address, n, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout);
+                writeTimeout, shutdownTimeout, udp);
+    }
+
+    /** This configuration with other UDP settings ({@code withUdp(UdpConfig.DEFAULTS.enable())}: UDP on). */
+    public ServerConfig withUdp(UdpConfig u) {
+        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
+                writeTimeout, shutdownTimeout, u);
     }
 }

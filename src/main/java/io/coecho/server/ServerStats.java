@@ -13,16 +13,18 @@ package io.coecho.server;
  * @param drained connections that finished during a graceful shutdown
  * @param cut connections cut when the shutdown timeout passed
  * @param acceptErrors accept failures (EMFILE and the like)
+ * @param admissionWaits times the acceptor paused at --max-connections, leaving clients in the backlog
  */
 public record ServerStats(long active, long accepted, long closed, long bytesIn, long bytesOut, long idleTimeouts,
-        long writeTimeouts, long drained, long cut, long acceptErrors) {
+        long writeTimeouts, long drained, long cut, long acceptErrors, long admissionWaits) {
 
     /** The sum of two snapshots. */
     public ServerStats plus(ServerStats o) {
         return new ServerStats(active + o.active, accepted + o.accepted, closed + o.closed, bytesIn + o.bytesIn,
                 bytesOut + o.bytesOut, idleTimeouts + o.idleTimeouts, writeTimeouts + o.writeTimeouts,
-                drained + o.drained, cut + o.cut, acceptErrors + o.acceptErrors);
+                drained + o.drained, cut + o.cut, acceptErrors + o.acceptErrors,
+                admissionWaits + o.admissionWaits);
     }
 
-    public static final ServerStats ZERO = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final ServerStats ZERO = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

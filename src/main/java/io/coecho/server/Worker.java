@@ -48,6 +48,7 @@ final class Worker {
     long drained;
     long cut;
     long acceptErrors;
+    long admissionWaits;
     volatile long active;
 
     Worker(CoroutineServer server, EventLoop loop, TcpListener listener, ServerConfig config) {
@@ -75,8 +76,12 @@ final class Worker {
         boolean outOfFds = false;
         try {
             while (!draining) {
+                boolean waited = false;
                 while (!server.admit()) {
                     // At --max-connections: leave new connections in the backlog until a slot frees.
+                    waited = true;
+                    admissionWaits++;
+                    server.atLimit(true);
                     acceptorWaitsForSlot = true;
                     try {
                         Coroutine.suspend();
@@ -86,6 +91,9 @@ final class Worker {
                     if (draining) {
                         return;
                     }
+                }
+                if (waited) {
+                    server.atLimit(false);
                 }
                 TcpStream stream;
                 try {
@@ -183,6 +191,6 @@ final class Worker {
 
     ServerStats stats() {
         return new ServerStats(active, accepted, closed, bytesIn, bytesOut, idleTimeouts, writeTimeouts, drained, cut,
-                acceptErrors);
+                acceptErrors, admissionWaits);
     }
 }

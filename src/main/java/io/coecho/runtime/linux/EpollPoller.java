@@ -34,6 +34,7 @@ import java.util.Arrays;
  * <p>Loop thread only, except {@link #wakeup()}.
  */
 public final class EpollPoller implements Poller {
+    private static final System.Logger LOG = System.getLogger(EpollPoller.class.getName());
     private static final int MAX_EVENTS = 512;
     /** struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
     private static final boolean PACKED = switch (System.getProperty("os.arch")) {
@@ -54,6 +55,8 @@ public final class EpollPoller implements Poller {
     private final MemorySegment ctlEvent;
     private final MemorySegment wakeValue;
     private final MemorySegment drainValue;
+    private final Object wakeLock = new Object();
+    private boolean wakeClosed;
     private EpollRegistration[] byFd = new EpollRegistration[256];
     private int generation;
 
@@ -127,6 +130,11 @@ public final class EpollPoller implements Poller {
         if (n < 0) {
             throw new NativeException("epoll_wait", -n);
         }
+        return n;
+    }
+
+    @Override
+    public void dispatch(int n) {
         for (int i = 0; i < n; i++) {
             long base = (long) i * EVENT_SIZE;
             int ev = events.get(ValueLayout.JAVA_INT_UNALIGNED, base);
@@ -138,15 +146,27 @@ public final class EpollPoller implements Poller {
             }
             EpollRegistration reg = fd < byFd.length ? byFd[fd] : null;
             if (reg != null && reg.generation == (int) (data >>> 32)) {
-                reg.ready(ev);
+                try {
+                    reg.ready(ev);
+                } catch (RuntimeException | Error e) {
+                    // A coroutine's own failures end inside the coroutine; this is a runtime bug.
+                    // Keep dispatching the rest of the batch rather than lose their wake-ups.
+                    LOG.log(System.Logger.Level.ERROR, "loop " + loop.name() + ": dispatch for fd " + fd + " failed", e);
+                }
             }
         }
-        return n;
     }
 
     @Override
     public void wakeup() {
-        wakeSys.write(wakeFd, wakeValue, 8);
+        // Locked against close(): a wake-up racing with the loop's end must not write 8 bytes into
+        // whatever file or socket has taken the eventfd's number since. Uncontended and rare (only
+        // when the loop sleeps), so the lock costs nothing that matters.
+        synchronized (wakeLock) {
+            if (!wakeClosed) {
+                wakeSys.write(wakeFd, wakeValue, 8);
+            }
+        }
     }
 
     @Override
@@ -156,7 +176,10 @@ public final class EpollPoller implements Poller {
                 reg.close();
             }
         }
-        sys.close(wakeFd);
+        synchronized (wakeLock) {
+            wakeClosed = true;
+            sys.close(wakeFd);
+        }
         sys.close(epfd);
     }
 }

@@ -4,6 +4,7 @@ import static io.coecho.runtime.linux.LinuxConstants.IPPROTO_IPV6;
 import static io.coecho.runtime.linux.LinuxConstants.IPPROTO_TCP;
 import static io.coecho.runtime.linux.LinuxConstants.IPV6_V6ONLY;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_CLOEXEC;
+import static io.coecho.runtime.linux.LinuxConstants.SOCK_DGRAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_NONBLOCK;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_STREAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOL_SOCKET;
@@ -16,6 +17,7 @@ import io.coecho.runtime.net.ListenOptions;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.net.Transport;
+import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -85,19 +87,48 @@ public final class EpollTransport implements Transport {
             }
             MemorySegment sa = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
             int len = SockAddr.encode(address, sa);
-            int r = sys.bind(fd, sa, len);
-            if (r < 0) {
-                BindException e = new BindException("cannot bind " + format(address) + ": "
-                        + (r == -Errno.EADDRINUSE ? "address already in use"
-                        : r == -Errno.EACCES ? "permission denied" : Errno.name(-r)));
-                throw e;
-            }
+            bindOrThrow(sys, fd, address, sa, len, "");
             Syscalls.orThrow("listen", sys.listen(fd, options.backlog()));
             Syscalls.orThrow("getsockname", sys.sockName(fd, sa));
             return new EpollTcpListener(poller, fd, SockAddr.decode(sa));
         } catch (IOException | RuntimeException e) {
             sys.close(fd);
             throw e;
+        }
+    }
+
+    @Override
+    public UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException {
+        EpollPoller poller = poller(loop);
+        Syscalls sys = new Syscalls();
+        int family = SockAddr.family(address);
+        int fd = Syscalls.orThrow("socket", sys.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        try {
+            // No SO_REUSEADDR: UDP has no TIME_WAIT, and on UDP it would let a second socket share
+            // the port silently.
+            if (reusePort) {
+                Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1));
+            }
+            if (family == LinuxConstants.AF_INET6 && address.getAddress().isAnyLocalAddress()) {
+                sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+            }
+            MemorySegment sa = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
+            bindOrThrow(sys, fd, address, sa, SockAddr.encode(address, sa), "udp ");
+            Syscalls.orThrow("getsockname", sys.sockName(fd, sa));
+            return new EpollUdpSocket(poller, fd, SockAddr.decode(sa));
+        } catch (IOException | RuntimeException e) {
+            sys.close(fd);
+            throw e;
+        }
+    }
+
+    private static void bindOrThrow(Syscalls sys, int fd, InetSocketAddress address, MemorySegment sa, int len,
+            String what) throws BindException {
+        int r = sys.bind(fd, sa, len);
+        if (r < 0) {
+            throw new BindException("cannot bind " + what + format(address) + ": "
+                    + (r == -Errno.EADDRINUSE ? "address already in use"
+                    : r == -Errno.EACCES ? "permission denied" : Errno.name(-r)));
         }
     }
 

@@ -17,6 +17,7 @@ public final class Errno {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int EPIPE = 32;
+    public static final int EMSGSIZE = 90;
     public static final int EAFNOSUPPORT = 97;
     public static final int EADDRINUSE = 98;
     public static final int EADDRNOTAVAIL = 99;
@@ -44,6 +45,7 @@ public final class Errno {
         name(ENFILE, "ENFILE");
         name(EMFILE, "EMFILE");
         name(EPIPE, "EPIPE");
+        name(EMSGSIZE, "EMSGSIZE");
         name(EAFNOSUPPORT, "EAFNOSUPPORT");
         name(EADDRINUSE, "EADDRINUSE");
         name(EADDRNOTAVAIL, "EADDRNOTAVAIL");

@@ -28,4 +28,14 @@ public interface Transport {
 
     /** Connects to address from a coroutine on loop, suspending until connected. */
     TcpStream connect(EventLoop loop, InetSocketAddress address) throws IOException;
+
+    /**
+     * Binds a UDP socket at address for loop (port 0: any free port, as a client does). Called on any
+     * thread; fails at once when the address is taken. With reusePort (SO_REUSEPORT), each loop binds
+     * its own socket at the same address and the kernel spreads datagrams by source among them.
+     * A dual-stack wildcard (::) also receives IPv4, whose sources then read as IPv4-mapped.
+     */
+    default UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException {
+        throw new UnsupportedOperationException("the " + name() + " transport has no UDP yet; use --transport epoll");
+    }
 }

@@ -127,7 +127,9 @@ public final class EventLoop implements Executor {
     /** Asks the loop to stop after its current turn. Any thread; idempotent. */
     public void stop() {
         stopRequested = true;
-        poller.wakeup();
+        if (!inLoop()) {
+            poller.wakeup();
+        }
     }
 
     public boolean isTerminated() {
@@ -156,7 +158,7 @@ public final class EventLoop implements Executor {
 
     private void turn() {
         long start = System.nanoTime();
-        timers.expire(start);
+        expireTimers(start);
         runTasks();
         int timeout = pollTimeout();
         if (timeout != 0) {
@@ -167,19 +169,23 @@ public final class EventLoop implements Executor {
                 timeout = 0;
             }
         }
-        long busy = System.nanoTime() - start;
+        long beforeWait = System.nanoTime();
+        int n;
         try {
-            int n = poller.poll(timeout);
-            stats.events += n;
+            n = poller.poll(timeout);
         } catch (IOException | RuntimeException e) {
             // Never spin on a failing poller: log, pause, try again.
             LOG.log(System.Logger.Level.ERROR, "loop " + name + ": poll failed; retrying in 100 ms", e);
             LockSupport.parkNanos(100_000_000L);
+            return;
         } finally {
             sleeping.set(false);
         }
+        long afterWait = System.nanoTime();
+        poller.dispatch(n);
         stats.turns++;
-        stats.busyNanos += busy;
+        stats.events += n;
+        stats.busyNanos += (beforeWait - start) + (System.nanoTime() - afterWait);
     }
 
     private int pollTimeout() {
@@ -211,6 +217,19 @@ public final class EventLoop implements Executor {
                 break;
             }
             runSafely(task);
+        }
+    }
+
+    /** Fires due timers; one that throws is logged like a failed task and the rest still fire. */
+    private void expireTimers(long now) {
+        while (true) {
+            try {
+                timers.expire(now);
+                return;
+            } catch (Throwable t) {
+                // The failed timer left the queue before it ran: go on with the others.
+                LOG.log(System.Logger.Level.ERROR, "loop " + name + ": timer failed", t);
+            }
         }
     }
 

@@ -13,9 +13,13 @@ import java.io.IOException;
 public interface Poller extends AutoCloseable {
     /**
      * Waits until something is ready, a wakeup arrives, or timeoutMillis passes (-1: no limit,
-     * 0: do not wait), then dispatches what is ready. Returns the number of events dispatched.
+     * 0: do not wait). Returns the number of ready events, to be handed to {@link #dispatch}. The
+     * loop keeps the two apart so that it can tell time spent waiting from time spent working.
      */
     int poll(int timeoutMillis) throws IOException;
+
+    /** Resumes whoever waits on the ready events that the last {@link #poll} returned. */
+    void dispatch(int count);
 
     /** Makes a current or the next {@link #poll} return soon. Any thread. */
     void wakeup();

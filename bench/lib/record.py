@@ -1,0 +1,77 @@
+"""Appends one benchmark case to results.jsonl: the load generator's JSON merged with what
+bench/run.sh measured on the server (CPU ticks over the measured window, peak RSS).
+
+Usage: record.py RESULTS.jsonl key=value...   (keys: mode server case connections size pipeline
+loadgen_json loadgen_rc cpu_file clk_tck rss_kib note)
+"""
+import json
+import sys
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    # The JSON document, one line or pretty-printed, may follow other output: try the whole text,
+    # then from each line that opens an object, last first.
+    lines = text.splitlines()
+    starts = [0] + [i for i, line in enumerate(lines) if line.lstrip().startswith("{")][::-1]
+    for i in starts:
+        try:
+            return json.loads("\n".join(lines[i:]))
+        except ValueError:
+            pass
+    return None
+
+
+def cpu_seconds(path, clk_tck):
+    """(window seconds, server CPU seconds) from the sampler's two 'epoch ticks' lines, or None."""
+    try:
+        rows = [line.split() for line in open(path) if len(line.split()) == 2]
+    except OSError:
+        return None
+    if len(rows) < 2:
+        return None
+    (t0, c0), (t1, c1) = rows[0], rows[-1]
+    return float(t1) - float(t0), (float(c1) - float(c0)) / clk_tck
+
+
+def main():
+    out = sys.argv[1]
+    kv = dict(a.split("=", 1) for a in sys.argv[2:])
+    row = {
+        "mode": kv["mode"], "server": kv["server"], "case": kv["case"],
+        "connections": int(kv["connections"]), "size": int(kv["size"]), "pipeline": int(kv["pipeline"]),
+        "msgs_per_s": None, "mib_per_s": None, "p50_us": None, "p90_us": None, "p99_us": None,
+        "p999_us": None, "max_us": None, "cpu_us_per_msg": None, "server_cpu_pct": None,
+        "rss_mib": None, "errors": None, "error_detail": None, "ok": False,
+        "loadgen_rc": int(kv["loadgen_rc"]) if kv.get("loadgen_rc") else None,
+        "note": kv.get("note") or "",
+    }
+    lg = load_json(kv["loadgen_json"]) if kv.get("loadgen_json") else None
+    if lg is None and kv.get("loadgen_json"):
+        row["note"] = (row["note"] + "; " if row["note"] else "") + "no JSON from the load generator"
+    if lg:
+        lat = lg.get("latency_us") or {}
+        errs = lg.get("errors") or {}
+        row.update(msgs_per_s=lg.get("msgs_per_s"), mib_per_s=lg.get("mib_per_s"),
+                   p50_us=lat.get("p50"), p90_us=lat.get("p90"), p99_us=lat.get("p99"),
+                   p999_us=lat.get("p999"), max_us=lat.get("max"),
+                   errors=sum(v for v in errs.values() if isinstance(v, (int, float))),
+                   error_detail={k: v for k, v in errs.items() if v}, ok=bool(lg.get("ok")))
+    cpu = cpu_seconds(kv["cpu_file"], float(kv.get("clk_tck") or 100)) if kv.get("cpu_file") else None
+    if cpu and cpu[0] > 0:
+        window, used = cpu
+        row["server_cpu_pct"] = round(100.0 * used / window, 1)
+        if row["msgs_per_s"]:
+            row["cpu_us_per_msg"] = round(used * 1e6 / (window * row["msgs_per_s"]), 3)
+    if kv.get("rss_kib"):
+        row["rss_mib"] = round(int(kv["rss_kib"]) / 1024.0, 1)
+    with open(out, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+package io.coecho.loadgen;
+
+import io.coecho.runtime.coro.Coroutine;
+import io.coecho.runtime.net.TcpStream;
+import io.coecho.runtime.timer.Timer;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * One connection of a load run: a writer coroutine that sends messages (as fast as the pipeline
+ * allows, or on an open-loop schedule) and a reader coroutine that checks every echoed byte and
+ * times each message. TcpStream allows one reader and one writer to wait at once, so a large
+ * message can be read back while it is still being written.
+ *
+ * <p>Message k is stream bytes [k·size, (k+1)·size) of the connection's {@link Payload}; its start
+ * time sits in a ring of pipeline slots, safe because at most pipeline messages are in flight. In
+ * an open loop the start time is the <em>intended</em> send time, so a stall that delays sending
+ * is charged to latency (no coordinated omission).
+ *
+ * <p>Loop thread only. Lifecycle: NEW → connected → RUNNING (both coroutines) → STOPPING (run over:
+ * no new messages, waits for echoes in flight) → CLOSED, by the run's end, the grace deadline, or
+ * the first failure.
+ */
+final class ClientConnection {
+    final int id;
+    private final ClientLoop share;
+    private final Payload payload;
+    private final long size;
+    private final int pipeline;
+    private final long[] startTimes;
+    TcpStream stream;
+    private Coroutine writer;
+    private boolean writerWaiting;
+    private Timer pacer;
+    private int coroutines;
+
+    private int inFlight;
+    private long sent;
+    private long received;
+    private long completed;
+    private long nextBoundary;
+    /** Had an echo owed to it at some moment of the measured window. */
+    private boolean owed;
+    /** Got at least one byte back since the measured window opened. */
+    private boolean answered;
+    private boolean closed;
+    private Failure failure;
+
+    ClientConnection(ClientLoop share, int id, int size, int pipeline) {
+        this.share = share;
+        this.id = id;
+        this.payload = Payload.forConnection(id);
+        this.size = size;
+        this.pipeline = pipeline;
+        this.startTimes = new long[pipeline];
+        this.nextBoundary = size;
+    }
+
+    /** Starts the writer and the reader on the loop. */
+    void start() {
+        coroutines = 2;
+        writer = Coroutine.spawn(share.loop, "bench-write-" + id, this::writeLoop);
+        Coroutine.spawn(share.loop, "bench-read-" + id, this::readLoop);
+    }
+
+    private void writeLoop() {
+        try {
+            long intended = 0;
+            double interval = share.intervalNanos;
+            long first = share.startNanos + (long) (id * share.spacingNanos);
+            while (!closed && !share.stopping) {
+                if (interval > 0) {
+                    intended = first + (long) (sent * interval);
+                    if (intended - share.endNanos >= 0) {
+                        break;
+                    }
+                    waitUntil(intended);
+                }
+                while (inFlight >= pipeline && !closed && !share.stopping) {
+                    await();
+                }
+                if (closed || share.stopping) {
+                    break;
+                }
+                long now = System.nanoTime();
+                if (interval == 0) {
+                    if (now - share.endNanos >= 0) {
+                        break;
+                    }
+                    intended = now;
+                }
+                if (now - share.warmupEndNanos >= 0) {
+                    owed = true;
+                }
+                // Count the message before writing it: its echo may start to arrive mid-write.
+                startTimes[(int) (sent % pipeline)] = intended;
+                inFlight++;
+                long offset = sent * size;
+                sent++;
+                writeMessage(offset);
+            }
+        } catch (IOException e) {
+            failed(e);
+        } finally {
+            if (pacer != null) {
+                pacer.cancel();
+            }
+            coroutineEnded();
+        }
+    }
+
+    private void writeMessage(long offset) throws IOException {
+        long left = size;
+        while (left > 0) {
+            MemorySegment s = payload.slice(offset, left);
+            stream.write(s);
+            offset += s.byteSize();
+            left -= s.byteSize();
+        }
+    }
+
+    /** Open loop: sleeps until the intended send time, on a timer reused for every message. */
+    private void waitUntil(long deadline) {
+        if (System.nanoTime() - deadline >= 0) {
+            return;
+        }
+        if (pacer == null) {
+            pacer = share.loop.timers().newTimer(this::wakeWriter);
+        }
+        pacer.reschedule(deadline);
+        while (pacer.isPending() && !closed && !share.stopping) {
+            await();
+        }
+        pacer.cancel();
+    }
+
+    private void await() {
+        writerWaiting = true;
+        try {
+            Coroutine.suspend();
+        } finally {
+            writerWaiting = false;
+        }
+    }
+
+    /** Wakes the writer if it waits for a slot or its next send time (not if it is inside a write). */
+    void wakeWriter() {
+        if (writerWaiting) {
+            writer.wake();
+        }
+    }
+
+    private void readLoop() {
+        MemorySegment buf = share.loop.scratch();
+        try {
+            while (!(share.stopping && inFlight == 0) && !closed) {
+                int n = stream.read(buf);
+                if (n < 0) {
+                    fail(Failure.EOF, "connection " + id + ": the server closed it with "
+                            + inFlight + " message(s) in flight");
+                    return;
+                }
+                // buf is the loop's shared scratch: check it now, before anything can suspend.
+                long now = System.nanoTime();
+                if (now - share.warmupEndNanos >= 0) {
+                    answered = true;
+                }
+                if (received + n > sent * size) {
+                    fail(Failure.MISMATCH, "connection " + id + ": got " + (received + n - sent * size)
+                            + " byte(s) more than were sent");
+                    return;
+                }
+                long bad = payload.mismatch(buf, n, received);
+                if (bad >= 0) {
+                    fail(Failure.MISMATCH, "connection " + id + ": wrong byte at offset " + bad
+                            + " (message " + bad / size + ", byte " + bad % size + ")");
+                    return;
+                }
+                received += n;
+                while (received >= nextBoundary) {
+                    share.completed(now - startTimes[(int) (completed % pipeline)], now);
+                    completed++;
+                    inFlight--;
+                    nextBoundary += size;
+                }
+                wakeWriter();
+            }
+        } catch (IOException e) {
+            failed(e);
+        } finally {
+            close();
+            coroutineEnded();
+        }
+    }
+
+    /** The run is over: wakes a waiting writer; closes at once if no echo is owed. */
+    void stop() {
+        wakeWriter();
+        if (inFlight == 0) {
+            close();
+        }
+    }
+
+    /** The window opened: an echo already owed counts as owed during the window. */
+    void windowOpened() {
+        if (inFlight > 0) {
+            owed = true;
+        }
+    }
+
+    /** Closes the connection (idempotent); its coroutines wake and end. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (stream != null) {
+            stream.close();
+        }
+        wakeWriter();
+    }
+
+    private void failed(IOException e) {
+        if (closed && e instanceof ClosedChannelException) {
+            return; // we closed it: the end of the run, or a failure already counted
+        }
+        fail(Failure.RESET, "connection " + id + ": " + e.getMessage());
+    }
+
+    private void fail(Failure f, String detail) {
+        if (failure == null) {
+            failure = f;
+            share.failed(f, detail);
+        }
+        close();
+    }
+
+    private void coroutineEnded() {
+        if (--coroutines > 0) {
+            return;
+        }
+        if (failure == null && owed && !answered) {
+            failure = Failure.SILENT;
+            share.failed(Failure.SILENT, "connection " + id + ": no echo during the measured run ("
+                    + inFlight + " message(s) unanswered)");
+        }
+        share.connectionEnded(this);
+    }
+}

@@ -1,0 +1,175 @@
+package io.coecho.loadgen;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The result of a load run: throughput over the measured window, latency percentiles, failures by
+ * kind, printed as a table for people or as one JSON object for the benchmark harness (whose field
+ * names are a contract: change them only together with bench/).
+ *
+ * <p>Immutable.
+ *
+ * @param config what was run
+ * @param connected connections that opened
+ * @param messages echoes completed inside the measured window
+ * @param p50 latency percentiles and maximum, in microseconds (p50, p90, p99, p99.9, max)
+ * @param failures counts indexed by {@link Failure#ordinal()}
+ * @param details for each kind of failure that happened, the first instance, in words
+ */
+public record Report(LoadConfig config, int connected, long messages,
+        double p50, double p90, double p99, double p999, double max,
+        long[] failures, List<String> details) {
+
+    private static final double MIB = 1024.0 * 1024.0;
+
+    public Report {
+        failures = failures.clone();
+        details = List.copyOf(details);
+    }
+
+    /** Builds a report from the merged histogram (values in nanoseconds). */
+    static Report of(LoadConfig config, int connected, long messages, Histogram h, long[] failures, List<String> details) {
+        boolean any = h.getTotalCount() > 0;
+        return new Report(config, connected, messages,
+                any ? micros(h.getValueAtPercentile(50)) : 0,
+                any ? micros(h.getValueAtPercentile(90)) : 0,
+                any ? micros(h.getValueAtPercentile(99)) : 0,
+                any ? micros(h.getValueAtPercentile(99.9)) : 0,
+                any ? micros(h.getMaxValue()) : 0,
+                failures, details);
+    }
+
+    private static double micros(long nanos) {
+        return nanos / 1000.0;
+    }
+
+    @Override
+    public long[] failures() {
+        return failures.clone();
+    }
+
+    public long failures(Failure f) {
+        return failures[f.ordinal()];
+    }
+
+    /** True when nothing failed: every byte came back right, every connection opened and answered. */
+    public boolean ok() {
+        for (long n : failures) {
+            if (n != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** False when not a single connection could be opened. */
+    public boolean reachable() {
+        return connected > 0;
+    }
+
+    public double durationSeconds() {
+        return config.duration().toNanos() / 1e9;
+    }
+
+    public double messagesPerSecond() {
+        return messages / durationSeconds();
+    }
+
+    /** Echoed payload (one direction) per second. */
+    public double mibPerSecond() {
+        return messages * (double) config.size() / MIB / durationSeconds();
+    }
+
+    /** "2 mismatch, 1 silent", or "none". */
+    public String failureSummary() {
+        List<String> parts = new ArrayList<>();
+        for (Failure f : Failure.values()) {
+            if (failures(f) > 0) {
+                parts.add(failures(f) + " " + f.label());
+            }
+        }
+        return parts.isEmpty() ? "none" : String.join(", ", parts);
+    }
+
+    /** The single JSON object of --json (no trailing newline). */
+    public String toJson() {
+        InetSocketAddress t = config.target();
+        StringBuilder b = new StringBuilder(320);
+        b.append("{\"host\":").append(quote(t.getHostString()))
+                .append(",\"port\":").append(t.getPort())
+                .append(",\"connections\":").append(config.connections())
+                .append(",\"size\":").append(config.size())
+                .append(",\"pipeline\":").append(config.pipeline())
+                .append(",\"rate\":").append(config.paced() ? number(config.rate()) : "null")
+                .append(",\"duration_s\":").append(number(durationSeconds()))
+                .append(",\"messages\":").append(messages)
+                .append(",\"msgs_per_s\":").append(number(messagesPerSecond()))
+                .append(",\"mib_per_s\":").append(number(mibPerSecond()))
+                .append(",\"latency_us\":{\"p50\":").append(number(p50))
+                .append(",\"p90\":").append(number(p90))
+                .append(",\"p99\":").append(number(p99))
+                .append(",\"p999\":").append(number(p999))
+                .append(",\"max\":").append(number(max))
+                .append("},\"errors\":{");
+        Failure[] all = Failure.values();
+        for (int i = 0; i < all.length; i++) {
+            b.append(i == 0 ? "" : ",").append('"').append(all[i].label()).append("\":").append(failures(all[i]));
+        }
+        return b.append("},\"ok\":").append(ok()).append('}').toString();
+    }
+
+    /** The human-readable final table, lines ending in newlines. */
+    public String toTable() {
+        InetSocketAddress t = config.target();
+        StringBuilder b = new StringBuilder(800);
+        line(b, "target", t.getHostString() + ":" + t.getPort());
+        line(b, "connections", connected + " of " + config.connections() + " opened");
+        line(b, "message", config.size() + " B, pipeline " + config.pipeline()
+                + (config.paced() ? ", open loop at " + number(config.rate()) + " msg/s" : ", closed loop"));
+        line(b, "duration", number(durationSeconds()) + " s measured, after "
+                + number(config.warmup().toNanos() / 1e9) + " s warmup");
+        line(b, "messages", String.format(Locale.ROOT, "%,d", messages));
+        line(b, "throughput", String.format(Locale.ROOT, "%,.0f msg/s, %.2f MiB/s", messagesPerSecond(), mibPerSecond()));
+        line(b, "latency (µs)", String.format(Locale.ROOT, "p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+                p50, p90, p99, p999, max));
+        line(b, "errors", failureSummary());
+        for (String d : details) {
+            line(b, "", d);
+        }
+        line(b, "result", ok() ? "OK: every echoed byte verified" : "FAILED");
+        return b.toString();
+    }
+
+    private static void line(StringBuilder b, String label, String value) {
+        b.append(String.format(Locale.ROOT, "  %-13s %s%n", label, value));
+    }
+
+    private static String number(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return Long.toString((long) v);
+        }
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}

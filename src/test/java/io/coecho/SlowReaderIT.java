@@ -1,0 +1,74 @@
+package io.coecho;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A client that sends fast and reads slowly, with a small receive window: the server's sends go
+ * partial and must resume when the socket is writable again, never lose or reorder a byte, and never
+ * treat the partial write as an error. Sizes from 1 B to 16 MiB.
+ */
+class SlowReaderIT {
+    private static final int MAX = 16 * 1024 * 1024;
+    /** Client receive buffer: small, so the server's send buffer fills and its writes block. */
+    private static final int CLIENT_RCVBUF = 8 * 1024;
+
+    @ParameterizedTest
+    @MethodSource("io.coecho.ServerTarget#selected")
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void slowReaderGetsEveryByte(ServerTarget target) throws Exception {
+        long seed = new Random().nextLong();
+        Random random = new Random(seed);
+        // 1 B, 16 MiB, and sizes spread evenly on a log scale between them.
+        int[] sizes = {1, logUniform(random), logUniform(random), logUniform(random), logUniform(random), MAX};
+        try (TestServer server = TestServer.start(target)) {
+            for (int size : sizes) {
+                String what = target + ", " + size + " B, seed " + seed;
+                byte[] payload = Traffic.payload(random, size);
+                try (Socket s = server.connect(c -> c.setReceiveBufferSize(CLIENT_RCVBUF))) {
+                    Traffic.Sender sender = Traffic.Sender.start(s, payload, true);
+                    byte[] back = readSlowly(s.getInputStream(), size, random);
+                    Traffic.assertEof(s.getInputStream(), what);
+                    sender.join();
+                    assertArrayEquals(payload, back, what + ": echo differs");
+                }
+            }
+        }
+    }
+
+    private static int logUniform(Random random) {
+        return (int) Math.exp(random.nextDouble() * Math.log(MAX));
+    }
+
+    /**
+     * Reads n bytes in small random chunks, pausing 1 ms after every 128 KiB: the pace follows the
+     * amount read (about 100 MB/s at most, far below loopback), so the slowness does not depend on
+     * how fast this machine happens to be.
+     */
+    private static byte[] readSlowly(InputStream in, int n, Random random) throws IOException, InterruptedException {
+        byte[] b = new byte[n];
+        int off = 0;
+        int sincePause = 0;
+        while (off < n) {
+            int r = in.read(b, off, Math.min(n - off, 1 + random.nextInt(4096)));
+            if (r < 0) {
+                throw new java.io.EOFException("EOF after " + off + " of " + n + " bytes");
+            }
+            off += r;
+            sincePause += r;
+            if (sincePause >= 128 * 1024) {
+                sincePause = 0;
+                Thread.sleep(1);
+            }
+        }
+        return b;
+    }
+}
