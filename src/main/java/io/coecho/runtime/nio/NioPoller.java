@@ -75,18 +75,17 @@ public final class NioPoller implements Poller {
         // A Selector returns at once while its thread's interrupt flag is set, so a stray interrupt
         // would spin the loop; the loop has no use for interrupts (epoll_wait never sees them).
         Thread.interrupted();
-        int n;
         if (timeoutMillis < 0) {
-            n = selector.select();
-        } else if (timeoutMillis == 0) {
-            n = selector.selectNow();
-        } else {
-            n = selector.select(timeoutMillis);
+            return selector.select();
         }
-        if (n == 0) {
-            return 0;
+        return timeoutMillis == 0 ? selector.selectNow() : selector.select(timeoutMillis);
+    }
+
+    @Override
+    public void dispatch(int count) {
+        if (count == 0) {
+            return; // the set is emptied after every dispatch, so nothing can be in it
         }
-        int dispatched = 0;
         Iterator<SelectionKey> it = selector.selectedKeys().iterator();
         while (it.hasNext()) {
             SelectionKey key = it.next();
@@ -95,14 +94,20 @@ public final class NioPoller implements Poller {
             if (!key.isValid()) {
                 continue;
             }
-            ((NioRegistration) key.attachment()).ready(key.readyOps());
-            dispatched++;
+            try {
+                ((NioRegistration) key.attachment()).ready(key.readyOps());
+            } catch (RuntimeException | Error e) {
+                // A coroutine's own failures end inside the coroutine; this is a runtime bug.
+                // Keep dispatching the rest of the batch rather than lose their wake-ups.
+                LOG.log(System.Logger.Level.ERROR, "loop " + loop.name() + ": dispatch for " + key.channel() + " failed", e);
+            }
         }
-        return dispatched;
     }
 
     @Override
     public void wakeup() {
+        // Safe against close(): a closed Selector's wakeup does nothing (the JDK locks the two
+        // against each other), so no lock of our own as in the epoll poller.
         selector.wakeup();
     }
 
