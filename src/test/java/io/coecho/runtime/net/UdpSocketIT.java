@@ -60,6 +60,9 @@ class UdpSocketIT {
             });
             assertArrayEquals(new int[] {3000, 0, 3000}, task.toFuture().get(20, TimeUnit.SECONDS));
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnsupportedOperationException u) {
+                Assumptions.abort(t.name() + ": " + u.getMessage()); // a transport without UDP yet
+            }
             throw (e.getCause() instanceof Exception ex) ? ex : e;
         } finally {
             loop.stop();

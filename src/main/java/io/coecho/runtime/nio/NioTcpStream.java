@@ -1,0 +1,135 @@
+package io.coecho.runtime.nio;
+
+import io.coecho.runtime.coro.Coroutine;
+import io.coecho.runtime.net.TcpStream;
+import io.coecho.runtime.reactor.BufferPool;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A TCP connection on a java.nio SocketChannel. read and write try the channel first and suspend only
+ * when it can do nothing (the seed's fast path), so a busy connection costs one read and one write
+ * call each time, nothing more; the wait sets the Selector's interest only while it lasts.
+ *
+ * <p>Fairness: a connection that always has data would never suspend; after {@link #READ_BUDGET}
+ * reads in a row it yields its turn, so one streaming peer cannot starve the loop's other
+ * connections (the seed's loop lets one pipelining client starve the rest).
+ *
+ * <p>Loop thread only (its loop's coroutines).
+ */
+final class NioTcpStream implements TcpStream {
+    /** Reads in a row before the reader yields its turn to the rest of the loop. */
+    static final int READ_BUDGET = 16;
+
+    private final NioRegistration reg;
+    private final SocketChannel channel;
+    private final BufferPool buffers;
+    /** Known once connected (the channel caches it); kept for log lines after close. */
+    private final InetSocketAddress remote;
+    private int readsInRow;
+
+    NioTcpStream(NioRegistration reg) throws IOException {
+        this.reg = reg;
+        this.channel = (SocketChannel) reg.channel;
+        this.buffers = reg.poller.loop().buffers();
+        this.remote = (InetSocketAddress) channel.getRemoteAddress();
+    }
+
+    @Override
+    public int read(MemorySegment dst) throws IOException {
+        if (++readsInRow > READ_BUDGET) {
+            // Yield before the read, not after: dst may be the loop's shared scratch buffer, which
+            // others use while we are away.
+            readsInRow = 0;
+            Coroutine.yieldNow();
+        }
+        while (true) {
+            reg.checkOpen();
+            int n = channel.read(reg.poller.buffer(dst));
+            if (n > 0) {
+                return n;
+            }
+            if (n < 0) {
+                return -1;
+            }
+            readsInRow = 0;
+            reg.awaitReadable();
+        }
+    }
+
+    @Override
+    public int readNow(MemorySegment dst) throws IOException {
+        reg.checkOpen();
+        return channel.read(reg.poller.buffer(dst));
+    }
+
+    @Override
+    public void write(MemorySegment src) throws IOException {
+        long len = src.byteSize();
+        if (len == 0) {
+            return;
+        }
+        reg.checkOpen();
+        int n = channel.write(src.asByteBuffer());
+        if (n == len) {
+            return;
+        }
+        writeBlocked(src, n);
+    }
+
+    /**
+     * The socket took only part of src: keep what is left (copied into a pooled buffer when it
+     * fits, so that src may be shared scratch) and send it as the socket drains. While we wait here
+     * this connection reads nothing more: the echo's back-pressure.
+     */
+    private void writeBlocked(MemorySegment src, long sent) throws IOException {
+        long remaining = src.byteSize() - sent;
+        MemorySegment spill = null;
+        MemorySegment pending;
+        if (remaining <= buffers.bufferSize()) {
+            spill = buffers.acquire();
+            MemorySegment.copy(src, sent, spill, 0, remaining);
+            pending = spill.asSlice(0, remaining);
+        } else {
+            pending = src.asSlice(sent);
+        }
+        try {
+            ByteBuffer out = pending.asByteBuffer();
+            while (out.hasRemaining()) {
+                // Write interest is armed for this wait only: a socket is almost always writable,
+                // so interest left on would wake the loop for nothing (the seed's EPOLLOUT trap).
+                reg.awaitWritable();
+                channel.write(out);
+            }
+        } finally {
+            if (spill != null) {
+                buffers.release(spill);
+            }
+        }
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        reg.checkOpen();
+        // The JDK ignores ENOTCONN here (a peer that already reset), like the epoll stream.
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return reg.closed ? null : remote;
+    }
+
+    @Override
+    public void close() {
+        reg.close();
+    }
+
+    @Override
+    public String toString() {
+        return "tcp " + remote;
+    }
+}
