@@ -25,6 +25,19 @@ final class EpollRegistration {
     final int generation;
     private Coroutine reader;
     private Coroutine writer;
+    /**
+     * False once a read found the socket empty (EAGAIN, or a short read: TCP hands over everything
+     * queued, so a short read drained it); true again with the next input event. Lets a reader skip
+     * the recv that would only say EAGAIN, which in request/response traffic is one syscall per
+     * message. Input events that arrive while nobody reads are remembered here, not lost.
+     */
+    boolean readable = true;
+    /**
+     * The peer shut down its side, or the connection failed (EPOLLRDHUP, EPOLLHUP, EPOLLERR seen). A
+     * short read then no longer means "drained": the EOF or error is still to be read, and no new
+     * edge will announce it.
+     */
+    boolean inputEnded;
     private boolean writeArmed;
     boolean closed;
 
@@ -35,8 +48,14 @@ final class EpollRegistration {
     }
 
     void ready(int events) {
-        if ((events & READ_EVENTS) != 0 && reader != null) {
-            reader.wake();
+        if ((events & READ_EVENTS) != 0) {
+            readable = true;
+            if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+                inputEnded = true;
+            }
+            if (reader != null) {
+                reader.wake();
+            }
         }
         if ((events & WRITE_EVENTS) != 0 && writer != null) {
             writer.wake();

@@ -43,8 +43,17 @@ final class EpollTcpStream implements TcpStream {
         }
         while (true) {
             reg.checkOpen();
-            long n = sys.recv(reg.fd, dst, dst.byteSize(), 0);
+            if (!reg.readable) {
+                readsInRow = 0;
+                reg.awaitReadable();
+                continue;
+            }
+            long len = dst.byteSize();
+            long n = sys.recv(reg.fd, dst, len, 0);
             if (n > 0) {
+                if (n < len && !reg.inputEnded) {
+                    reg.readable = false; // drained: wait for the next edge rather than ask again
+                }
                 return (int) n;
             }
             if (n == 0) {
@@ -53,8 +62,7 @@ final class EpollTcpStream implements TcpStream {
             if (n != -Errno.EAGAIN) {
                 throw new NativeException("recv", (int) -n);
             }
-            readsInRow = 0;
-            reg.awaitReadable();
+            reg.readable = false;
         }
     }
 
