@@ -3,6 +3,7 @@ package io.coecho.runtime.linux;
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.reactor.BufferPool;
+import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -105,17 +106,9 @@ final class EpollTcpStream implements TcpStream {
      * this connection reads nothing more: the echo's back-pressure.
      */
     private void writeBlocked(MemorySegment src, long sent) throws IOException {
-        long remaining = src.byteSize() - sent;
-        MemorySegment spill = null;
-        MemorySegment pending;
-        if (remaining <= buffers.bufferSize()) {
-            spill = buffers.acquire();
-            MemorySegment.copy(src, sent, spill, 0, remaining);
-            pending = spill.asSlice(0, remaining);
-        } else {
-            pending = src.asSlice(sent);
-        }
-        try {
+        try (UnsentBytes unsent = UnsentBytes.keep(buffers, src, sent)) {
+            MemorySegment pending = unsent.bytes();
+            long remaining = pending.byteSize();
             long off = 0;
             while (off < remaining) {
                 reg.awaitWritable();
@@ -127,9 +120,6 @@ final class EpollTcpStream implements TcpStream {
                 }
             }
         } finally {
-            if (spill != null) {
-                buffers.release(spill);
-            }
             reg.disarmWrite();
         }
     }

@@ -3,6 +3,7 @@ package io.coecho.runtime.nio;
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.reactor.BufferPool;
+import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
@@ -86,27 +87,13 @@ final class NioTcpStream implements TcpStream {
      * this connection reads nothing more: the echo's back-pressure.
      */
     private void writeBlocked(MemorySegment src, long sent) throws IOException {
-        long remaining = src.byteSize() - sent;
-        MemorySegment spill = null;
-        MemorySegment pending;
-        if (remaining <= buffers.bufferSize()) {
-            spill = buffers.acquire();
-            MemorySegment.copy(src, sent, spill, 0, remaining);
-            pending = spill.asSlice(0, remaining);
-        } else {
-            pending = src.asSlice(sent);
-        }
-        try {
-            ByteBuffer out = pending.asByteBuffer();
+        try (UnsentBytes unsent = UnsentBytes.keep(buffers, src, sent)) {
+            ByteBuffer out = unsent.bytes().asByteBuffer();
             while (out.hasRemaining()) {
                 // Write interest is armed for this wait only: a socket is almost always writable,
                 // so interest left on would wake the loop for nothing (the seed's EPOLLOUT trap).
                 reg.awaitWritable();
                 channel.write(out);
-            }
-        } finally {
-            if (spill != null) {
-                buffers.release(spill);
             }
         }
     }
