@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +31,11 @@ public final class ServerProcess implements AutoCloseable {
     private final List<String> seen = new ArrayList<>();
     private final int port;
 
-    private ServerProcess(Process process) throws InterruptedException {
+    private final Path stderrFile;
+
+    private ServerProcess(Process process, Path stderrFile) throws InterruptedException {
         this.process = process;
+        this.stderrFile = stderrFile;
         Thread reader = new Thread(this::pump, "server-stderr");
         reader.setDaemon(true);
         reader.start();
@@ -55,23 +57,44 @@ public final class ServerProcess implements AutoCloseable {
             cmd = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$@\"", "coecho"));
             cmd.addAll(java);
         }
-        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        // stderr goes to a file we follow, not a pipe: when a process exits, the JDK closes its pipe
+        // stream under a blocked reader and keeps the last lines for itself (exactly the shutdown log).
+        Path err = Files.createTempFile("coecho-stderr", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         try {
-            return new ServerProcess(p);
+            return new ServerProcess(p, err);
         } catch (AssertionError | RuntimeException | InterruptedException e) {
             p.destroyForcibly();
             throw e;
         }
     }
 
+    /** Follows the stderr file like tail -f until the process has ended and everything is read. */
     private void pump() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                lines.add(line);
+        try (BufferedReader r = Files.newBufferedReader(stderrFile, StandardCharsets.UTF_8)) {
+            StringBuilder partial = new StringBuilder();
+            while (true) {
+                boolean ended = !process.isAlive();
+                int c;
+                while ((c = r.read()) >= 0) {
+                    if (c == '\n') {
+                        lines.add(partial.toString());
+                        partial.setLength(0);
+                    } else {
+                        partial.append((char) c);
+                    }
+                }
+                if (ended) {
+                    if (!partial.isEmpty()) {
+                        lines.add(partial.toString());
+                    }
+                    return;
+                }
+                Thread.sleep(10); // the poll interval of a file follower, not a guess at timing
             }
-        } catch (IOException e) {
-            // The process was killed and its pipe closed under us: nothing more to read.
+        } catch (IOException | InterruptedException e) {
+            lines.add("(cannot read the server's stderr: " + e.getMessage() + ")");
         }
     }
 
@@ -121,5 +144,10 @@ public final class ServerProcess implements AutoCloseable {
     public void close() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
+        try {
+            Files.deleteIfExists(stderrFile);
+        } catch (IOException e) {
+            // a temp file left behind is harmless
+        }
     }
 }

@@ -104,12 +104,7 @@ final class ServeCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("coecho: " + e.getMessage());
             return 1;
         }
-        LOG.log(System.Logger.Level.INFO, "listening on {0} ({1}) with the {2}",
-                format(server.address()), udpOptions.udp ? "tcp and udp" : "tcp", server.description());
-        if (endpoint != null) {
-            LOG.log(System.Logger.Level.INFO, "metrics at http://{0}/metrics", format(endpoint.address()));
-        }
-        StatsReporter reporter = statsInterval.isZero() ? null : StatsReporter.start(server, statsInterval);
+        // Signal handlers before the start-up line: whoever waits for that line may signal at once.
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(() -> {
             LOG.log(System.Logger.Level.INFO, "shutting down: no new connections; waiting up to {0} ms for open ones",
@@ -120,6 +115,12 @@ final class ServeCommand implements Callable<Integer> {
             LOG.log(System.Logger.Level.WARNING, "second signal: exiting now");
             Runtime.getRuntime().halt(130);
         });
+        LOG.log(System.Logger.Level.INFO, "listening on {0} ({1}) with the {2}",
+                format(server.address()), udpOptions.udp ? "tcp and udp" : "tcp", server.description());
+        if (endpoint != null) {
+            LOG.log(System.Logger.Level.INFO, "metrics at http://{0}/metrics", format(endpoint.address()));
+        }
+        StatsReporter reporter = statsInterval.isZero() ? null : StatsReporter.start(server, statsInterval);
         stop.await();
         boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
         if (reporter != null) {

@@ -64,6 +64,9 @@ final class CoroutineServer implements Server {
         if (n > 1 && !reusePort) {
             LOG.log(System.Logger.Level.INFO, "{0} transport has no SO_REUSEPORT here: one loop accepts", transport.name());
         }
+        if (reusePort && config.address().getPort() != 0) {
+            ensurePortFree(config.address());
+        }
         List<EventLoop> loops = new ArrayList<>();
         List<TcpListener> bound = new ArrayList<>();
         try {
@@ -76,12 +79,7 @@ final class CoroutineServer implements Server {
                 // Port 0 with several loops: the first bind picks the port, the others join it.
                 at = new InetSocketAddress(config.address().getAddress(), l.localAddress().getPort());
             }
-        } catch (IOException | RuntimeException e) {
-            bound.forEach(TcpListener::close);
-            throw e;
-        }
-        address = bound.get(0).localAddress();
-        try {
+            address = bound.get(0).localAddress();
             openUdp(loops, reusePort);
         } catch (IOException | RuntimeException e) {
             bound.forEach(TcpListener::close);
@@ -99,6 +97,22 @@ final class CoroutineServer implements Server {
             if (!udp.isEmpty()) {
                 w.loop.execute(udp.get(i)::start);
             }
+        }
+    }
+
+    /**
+     * Fails with "address already in use" if another socket listens on address. Needed before our
+     * SO_REUSEPORT listeners bind: the kernel would let them join a second server's group (same user)
+     * silently, and the two would split the connections between them. A plain bind, without
+     * SO_REUSEPORT, is refused by any listener there; it is released at once.
+     */
+    private static void ensurePortFree(InetSocketAddress address) throws IOException {
+        try (java.nio.channels.ServerSocketChannel probe = java.nio.channels.ServerSocketChannel.open()) {
+            probe.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+            probe.bind(address, 1);
+        } catch (java.net.BindException e) {
+            throw new java.net.BindException("cannot bind " + address.getAddress().getHostAddress() + ":"
+                    + address.getPort() + ": address already in use");
         }
     }
 

@@ -107,4 +107,9 @@ public record ServerConfig(
         return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
                 writeTimeout, d, udp);
     }
+
+    public ServerConfig withBufferSize(int bytes) {
+        return new ServerConfig(address, threads, bytes, transport, engine, backlog, maxConnections, idleTimeout,
+                writeTimeout, shutdownTimeout, udp);
+    }
 }

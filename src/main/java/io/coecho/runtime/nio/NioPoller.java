@@ -32,6 +32,8 @@ public final class NioPoller implements Poller {
 
     private final EventLoop loop;
     private final Selector selector;
+    private boolean dispatching;
+    private boolean flushPending;
     private final MemorySegment scratch;
     /** The loop's scratch segment as a ByteBuffer, made once: reads into it happen at every turn. */
     private final ByteBuffer scratchBuffer;
@@ -83,9 +85,41 @@ public final class NioPoller implements Poller {
 
     @Override
     public void dispatch(int count) {
-        if (count == 0) {
-            return; // the set is emptied after every dispatch, so nothing can be in it
+        // The set, not count: a flush (below) may have added keys that no poll has counted.
+        if (selector.selectedKeys().isEmpty()) {
+            return;
         }
+        dispatching = true;
+        try {
+            dispatchSelected();
+        } finally {
+            dispatching = false;
+            if (flushPending) {
+                flushPending = false;
+                flushCancelled();
+            }
+        }
+    }
+
+    /**
+     * Completes now, not at the next poll, the close of channels cancelled since the last poll: a
+     * Selector defers the real close of a registered channel until its next selection, and a
+     * listener must stop taking connections when it is closed, not a moment later. Keys this
+     * selects stay in the selected set for the next dispatch. Loop thread only.
+     */
+    void flushCancelled() {
+        if (dispatching) {
+            flushPending = true; // selecting now would change the set under the running dispatch
+            return;
+        }
+        try {
+            selector.selectNow();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "loop " + loop.name() + ": selectNow failed", e);
+        }
+    }
+
+    private void dispatchSelected() {
         Iterator<SelectionKey> it = selector.selectedKeys().iterator();
         while (it.hasNext()) {
             SelectionKey key = it.next();

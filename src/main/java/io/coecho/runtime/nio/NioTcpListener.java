@@ -114,6 +114,7 @@ final class NioTcpListener implements TcpListener {
         closed = true;
         if (reg != null) {
             reg.close();
+            poller.flushCancelled(); // stop listening now: connections arriving from here on are refused
         } else {
             try {
                 channel.close();
