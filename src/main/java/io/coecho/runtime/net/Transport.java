@@ -35,7 +35,5 @@ public interface Transport {
      * its own socket at the same address and the kernel spreads datagrams by source among them.
      * A dual-stack wildcard (::) also receives IPv4, whose sources then read as IPv4-mapped.
      */
-    default UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException {
-        throw new UnsupportedOperationException("the " + name() + " transport has no UDP yet; use --transport epoll");
-    }
+    UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException;
 }

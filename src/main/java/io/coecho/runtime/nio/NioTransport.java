@@ -4,6 +4,7 @@ import io.coecho.runtime.net.ListenOptions;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.net.Transport;
+import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
 import java.io.IOException;
 import java.net.BindException;
@@ -13,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Locale;
@@ -55,11 +57,7 @@ public final class NioTransport implements Transport {
             try {
                 channel.bind(address, options.backlog());
             } catch (BindException e) {
-                // "Address already in use" → "cannot bind 0.0.0.0:8080: address already in use".
-                String reason = e.getMessage() == null ? "failed" : e.getMessage().toLowerCase(Locale.ROOT);
-                BindException b = new BindException("cannot bind " + format(address) + ": " + reason);
-                b.initCause(e);
-                throw b;
+                throw bindFailed("", address, e);
             }
             return new NioTcpListener(poller, channel, (InetSocketAddress) channel.getLocalAddress());
         } catch (IOException | RuntimeException e) {
@@ -104,6 +102,43 @@ public final class NioTransport implements Transport {
             reg.close();
             throw e;
         }
+    }
+
+    @Override
+    public UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException {
+        NioPoller poller = poller(loop);
+        // The address's own family, as for TCP. An IPv6 socket from the JDK is dual-stack
+        // (IPV6_V6ONLY off), so :: also receives IPv4, as the epoll transport's does.
+        DatagramChannel channel = DatagramChannel.open(family(address));
+        try {
+            channel.configureBlocking(false);
+            // No SO_REUSEADDR: UDP has no TIME_WAIT, and on UDP it would let a second socket share
+            // the port silently.
+            if (reusePort && channel.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) {
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
+            try {
+                channel.bind(address);
+            } catch (BindException e) {
+                throw bindFailed("udp ", address, e);
+            }
+            return new NioUdpSocket(poller, channel, (InetSocketAddress) channel.getLocalAddress());
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** "Address already in use" → "cannot bind udp 0.0.0.0:8080: address already in use". */
+    private static BindException bindFailed(String what, InetSocketAddress address, BindException e) {
+        BindException b = new BindException("cannot bind " + what + format(address) + ": " + reason(e));
+        b.initCause(e);
+        return b;
+    }
+
+    /** The JDK's message for an OS error in lower case, as the epoll transport words it. */
+    static String reason(IOException e) {
+        return e.getMessage() == null ? "failed" : e.getMessage().toLowerCase(Locale.ROOT);
     }
 
     private static NioPoller poller(EventLoop loop) {
