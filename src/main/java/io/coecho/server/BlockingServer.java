@@ -237,6 +237,14 @@ final class BlockingServer implements Server {
             LOG.log(System.Logger.Level.DEBUG, "closing the listener: {0}", e.toString());
         }
         acceptor.interrupt();
+        // A listener closed under a thread blocked in accept is really closed (its port released, new
+        // connects refused) only when that thread has left accept: wait for it, briefly, so that
+        // "stop accepting at once" holds when close() returns.
+        try {
+            acceptor.join(Duration.ofSeconds(1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (BlockingConnection c : connections) {
             c.wakeIfReading();
         }

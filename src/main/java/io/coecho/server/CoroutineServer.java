@@ -116,6 +116,16 @@ final class CoroutineServer implements Server {
         }
     }
 
+    /** As {@link #ensurePortFree} for UDP: our SO_REUSEPORT sockets must not join another server's. */
+    private static void ensureUdpPortFree(InetSocketAddress address) throws IOException {
+        try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
+            probe.bind(address);
+        } catch (java.net.BindException e) {
+            throw new java.net.BindException("cannot bind udp " + address.getAddress().getHostAddress() + ":"
+                    + address.getPort() + ": address already in use");
+        }
+    }
+
     /**
      * UDP echo on the TCP address and port (RFC 862 gives echo both), one socket per loop that has a
      * listener. Binds them all before any loop starts, so a taken UDP port fails the start-up.
@@ -126,6 +136,9 @@ final class CoroutineServer implements Server {
             return;
         }
         InetSocketAddress at = new InetSocketAddress(config.address().getAddress(), address.getPort());
+        if (reusePort) {
+            ensureUdpPortFree(at);
+        }
         List<UdpSocket> sockets = new ArrayList<>();
         try {
             for (EventLoop loop : loops) {
