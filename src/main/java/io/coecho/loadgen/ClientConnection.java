@@ -23,6 +23,8 @@ import java.nio.channels.ClosedChannelException;
  * the first failure.
  */
 final class ClientConnection {
+    private static final int MESSAGES_PER_CALL = 64;
+
     final int id;
     private final ClientLoop share;
     private final Payload payload;
@@ -66,39 +68,8 @@ final class ClientConnection {
 
     private void writeLoop() {
         try {
-            long intended = 0;
-            double interval = share.intervalNanos;
-            long first = share.startNanos + (long) (id * share.spacingNanos);
-            while (!closed && !share.stopping) {
-                if (interval > 0) {
-                    intended = first + (long) (sent * interval);
-                    if (intended - share.endNanos >= 0) {
-                        break;
-                    }
-                    waitUntil(intended);
-                }
-                while (inFlight >= pipeline && !closed && !share.stopping) {
-                    await();
-                }
-                if (closed || share.stopping) {
-                    break;
-                }
-                long now = System.nanoTime();
-                if (interval == 0) {
-                    if (now - share.endNanos >= 0) {
-                        break;
-                    }
-                    intended = now;
-                }
-                if (now - share.warmupEndNanos >= 0) {
-                    owed = true;
-                }
-                // Count the message before writing it: its echo may start to arrive mid-write.
-                startTimes[(int) (sent % pipeline)] = intended;
-                inFlight++;
-                long offset = sent * size;
-                sent++;
-                writeMessage(offset);
+            while (writeSome()) {
+                // a batch of messages per call: see writeSome
             }
         } catch (IOException e) {
             failed(e);
@@ -108,6 +79,61 @@ final class ClientConnection {
             }
             coroutineEnded();
         }
+    }
+
+    /**
+     * Sends up to {@link #MESSAGES_PER_CALL} messages; false once the run is over. A method of its
+     * own, called again and again, so that the JIT compiles it like any hot method: a coroutine's
+     * outermost frame lives for the whole run and would reach optimised code only by on-stack
+     * replacement, one connection at a time (see EchoConnection.echoSome).
+     */
+    private boolean writeSome() throws IOException {
+        for (int i = 0; i < MESSAGES_PER_CALL; i++) {
+            if (!writeNext()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Waits for a pipeline slot (and, open loop, the send time) and sends the next message. */
+    private boolean writeNext() throws IOException {
+        long intended = 0;
+        double interval = share.intervalNanos;
+        if (closed || share.stopping) {
+            return false;
+        }
+        if (interval > 0) {
+            long first = share.startNanos + (long) (id * share.spacingNanos);
+            intended = first + (long) (sent * interval);
+            if (intended - share.endNanos >= 0) {
+                return false;
+            }
+            waitUntil(intended);
+        }
+        while (inFlight >= pipeline && !closed && !share.stopping) {
+            await();
+        }
+        if (closed || share.stopping) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (interval == 0) {
+            if (now - share.endNanos >= 0) {
+                return false;
+            }
+            intended = now;
+        }
+        if (now - share.warmupEndNanos >= 0) {
+            owed = true;
+        }
+        // Count the message before writing it: its echo may start to arrive mid-write.
+        startTimes[(int) (sent % pipeline)] = intended;
+        inFlight++;
+        long offset = sent * size;
+        sent++;
+        writeMessage(offset);
+        return true;
     }
 
     private void writeMessage(long offset) throws IOException {
@@ -154,37 +180,8 @@ final class ClientConnection {
     private void readLoop() {
         MemorySegment buf = share.loop.scratch();
         try {
-            while (!(share.stopping && inFlight == 0) && !closed) {
-                int n = stream.read(buf);
-                if (n < 0) {
-                    fail(Failure.EOF, "connection " + id + ": the server closed it with "
-                            + inFlight + " message(s) in flight");
-                    return;
-                }
-                // buf is the loop's shared scratch: check it now, before anything can suspend.
-                long now = System.nanoTime();
-                if (now - share.warmupEndNanos >= 0) {
-                    answered = true;
-                }
-                if (received + n > sent * size) {
-                    fail(Failure.MISMATCH, "connection " + id + ": got " + (received + n - sent * size)
-                            + " byte(s) more than were sent");
-                    return;
-                }
-                long bad = payload.mismatch(buf, n, received);
-                if (bad >= 0) {
-                    fail(Failure.MISMATCH, "connection " + id + ": wrong byte at offset " + bad
-                            + " (message " + bad / size + ", byte " + bad % size + ")");
-                    return;
-                }
-                received += n;
-                while (received >= nextBoundary) {
-                    share.completed(now - startTimes[(int) (completed % pipeline)], now);
-                    completed++;
-                    inFlight--;
-                    nextBoundary += size;
-                }
-                wakeWriter();
+            while (readSome(buf)) {
+                // a batch of reads per call: see writeSome
             }
         } catch (IOException e) {
             failed(e);
@@ -192,6 +189,51 @@ final class ClientConnection {
             close();
             coroutineEnded();
         }
+    }
+
+    /** Up to {@link #MESSAGES_PER_CALL} reads; false when done or failed (see writeSome). */
+    private boolean readSome(MemorySegment buf) throws IOException {
+        for (int i = 0; i < MESSAGES_PER_CALL; i++) {
+            if ((share.stopping && inFlight == 0) || closed || !readNext(buf)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Reads what has come back, checks every byte, times completed messages; false on failure. */
+    private boolean readNext(MemorySegment buf) throws IOException {
+        int n = stream.read(buf);
+        if (n < 0) {
+            fail(Failure.EOF, "connection " + id + ": the server closed it with "
+                    + inFlight + " message(s) in flight");
+            return false;
+        }
+        // buf is the loop's shared scratch: check it now, before anything can suspend.
+        long now = System.nanoTime();
+        if (now - share.warmupEndNanos >= 0) {
+            answered = true;
+        }
+        if (received + n > sent * size) {
+            fail(Failure.MISMATCH, "connection " + id + ": got " + (received + n - sent * size)
+                    + " byte(s) more than were sent");
+            return false;
+        }
+        long bad = payload.mismatch(buf, n, received);
+        if (bad >= 0) {
+            fail(Failure.MISMATCH, "connection " + id + ": wrong byte at offset " + bad
+                    + " (message " + bad / size + ", byte " + bad % size + ")");
+            return false;
+        }
+        received += n;
+        while (received >= nextBoundary) {
+            share.completed(now - startTimes[(int) (completed % pipeline)], now);
+            completed++;
+            inFlight--;
+            nextBoundary += size;
+        }
+        wakeWriter();
+        return true;
     }
 
     /** The run is over: wakes a waiting writer; closes at once if no echo is owed. */

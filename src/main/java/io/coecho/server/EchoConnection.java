@@ -32,6 +32,8 @@ final class EchoConnection {
         private static final long serialVersionUID = 1L;
     };
 
+    private static final int ROUND_TRIPS_PER_CALL = 64;
+
     private final Worker worker;
     private final TcpStream stream;
     private Coroutine coroutine;
@@ -60,16 +62,8 @@ final class EchoConnection {
         }
         MemorySegment buf = worker.loop.scratch();
         try (stream) {
-            while (true) {
-                int n = receive(buf);
-                if (n < 0) {
-                    break;
-                }
-                worker.bytesIn += n;
-                writingSince = System.nanoTime();
-                stream.write(buf.asSlice(0, n));
-                writingSince = 0;
-                worker.bytesOut += n;
+            while (echoSome(buf)) {
+                // a batch of round trips per call: see echoSome
             }
             // The peer shut down its side and has every byte back: now ours, then close.
             stream.shutdownOutput();
@@ -81,6 +75,31 @@ final class EchoConnection {
             }
             worker.connectionEnded(this);
         }
+    }
+
+    /**
+     * Up to {@link #ROUND_TRIPS_PER_CALL} reads and their echoes; false once the peer has shut down
+     * its side. A method of its own, not the body of serve's loop, for the JIT's sake: serve's frame
+     * lives as long as the connection, and a frame that began in the interpreter reaches optimised
+     * code only by on-stack replacement, one frame at a time, which with thousands of connections
+     * takes minutes; meanwhile every suspension of such a coroutine takes the continuation's slow
+     * path. A method called again and again is compiled normally and new calls use the optimised
+     * code; returning only every few dozen round trips keeps serve's frame out of the suspend and
+     * resume copies in between.
+     */
+    private boolean echoSome(MemorySegment buf) throws IOException {
+        for (int i = 0; i < ROUND_TRIPS_PER_CALL; i++) {
+            int n = receive(buf);
+            if (n < 0) {
+                return false;
+            }
+            worker.bytesIn += n;
+            writingSince = System.nanoTime();
+            stream.write(buf.asSlice(0, n));
+            writingSince = 0;
+            worker.bytesOut += n;
+        }
+        return true;
     }
 
     /** Reads, or while draining takes only what has already arrived (-1 when that is all). */
