@@ -43,6 +43,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Bytes read per call, and the most a connection buffers for a slow peer. Default: ${DEFAULT-VALUE}.")
     long bufferSize;
 
+    @Option(names = "--reuse-port", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "With several loops: one listening socket per loop (SO_REUSEPORT, the kernel spreads connections). "
+                    + "--no-reuse-port: one acceptor deals connections out round-robin. Default: on where the transport has it.")
+    boolean reusePort;
+
     @Option(names = "--transport", defaultValue = "auto", description = "epoll, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
     String transport;
 
@@ -159,7 +164,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             return new ServerConfig(new InetSocketAddress(addr, port), loops, (int) bufferSize, transport,
                     Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout,
-                    udpOptions.config(Engine.parse(engine)));
+                    udpOptions.config(Engine.parse(engine)), reusePort);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -34,6 +34,9 @@ final class CoroutineServer implements Server {
     private final AtomicBoolean atLimit = new AtomicBoolean();
     private final int maxConnections;
     private InetSocketAddress address;
+    /** One acceptor deals connections out to all loops (no SO_REUSEPORT). */
+    private boolean dealing;
+    private int nextDeal;
 
     private CoroutineServer(ServerConfig config, Transport transport) {
         this.config = config;
@@ -59,10 +62,11 @@ final class CoroutineServer implements Server {
 
     private void open() throws IOException {
         int n = config.threads();
-        boolean reusePort = n > 1 && transport.supportsReusePort();
+        boolean reusePort = n > 1 && config.reusePort() && transport.supportsReusePort();
         int listeners = reusePort ? n : 1;
         if (n > 1 && !reusePort) {
-            LOG.log(System.Logger.Level.INFO, "{0} transport has no SO_REUSEPORT here: one loop accepts", transport.name());
+            LOG.log(System.Logger.Level.INFO, "one acceptor deals connections out to {0} loops{1}", String.valueOf(n),
+                    config.reusePort() ? " (the " + transport.name() + " transport has no SO_REUSEPORT here)" : "");
         }
         if (reusePort && config.address().getPort() != 0) {
             ensurePortFree(config.address());
@@ -71,33 +75,48 @@ final class CoroutineServer implements Server {
         List<TcpListener> bound = new ArrayList<>();
         try {
             InetSocketAddress at = config.address();
-            for (int i = 0; i < listeners; i++) {
+            for (int i = 0; i < n; i++) {
                 EventLoop loop = transport.newLoop("coecho-loop-" + i, config.bufferSize());
                 loops.add(loop);
-                TcpListener l = transport.listen(loop, at, new ListenOptions(config.backlog(), reusePort));
-                bound.add(l);
-                // Port 0 with several loops: the first bind picks the port, the others join it.
-                at = new InetSocketAddress(config.address().getAddress(), l.localAddress().getPort());
+                if (i < listeners) {
+                    TcpListener l = transport.listen(loop, at, new ListenOptions(config.backlog(), reusePort));
+                    bound.add(l);
+                    // Port 0 with several loops: the first bind picks the port, the others join it.
+                    at = new InetSocketAddress(config.address().getAddress(), l.localAddress().getPort());
+                }
             }
             address = bound.get(0).localAddress();
-            openUdp(loops, reusePort);
+            openUdp(loops.subList(0, listeners), reusePort);
         } catch (IOException | RuntimeException e) {
             bound.forEach(TcpListener::close);
             loops.forEach(l -> l.poller().close()); // never started: no loop thread owns them yet
             throw e;
         }
-        for (int i = 0; i < listeners; i++) {
-            Worker w = new Worker(this, loops.get(i), bound.get(i), config);
-            workers.add(w);
+        for (int i = 0; i < n; i++) {
+            workers.add(new Worker(this, loops.get(i), i < listeners ? bound.get(i) : null, config));
         }
-        for (int i = 0; i < listeners; i++) {
+        dealing = listeners < n;
+        for (int i = 0; i < n; i++) {
             Worker w = workers.get(i);
             w.loop.start();
             w.loop.execute(w::start);
-            if (!udp.isEmpty()) {
+            if (i < udp.size()) {
                 w.loop.execute(udp.get(i)::start);
             }
         }
+    }
+
+    /**
+     * The worker that serves the next connection from acceptor: the acceptor's own loop when every
+     * loop has a listener, else the next loop round-robin. Called by the (single) acceptor only.
+     */
+    Worker dealTo(Worker acceptor) {
+        if (!dealing) {
+            return acceptor;
+        }
+        Worker w = workers.get(nextDeal);
+        nextDeal = (nextDeal + 1) % workers.size();
+        return w;
     }
 
     /**
@@ -196,7 +215,8 @@ final class CoroutineServer implements Server {
     @Override
     public String description() {
         return "coroutines engine, " + transport.name() + " transport, " + workers.size() + " loop"
-                + (workers.size() == 1 ? "" : "s") + (udp.isEmpty() ? "" : ", UDP echo on");
+                + (workers.size() == 1 ? "" : "s") + (dealing ? " served by one acceptor" : "")
+                + (udp.isEmpty() ? "" : ", UDP echo on");
     }
 
     @Override
@@ -242,7 +262,7 @@ final class CoroutineServer implements Server {
         }
         for (int i = 0; i < workers.size(); i++) {
             Worker w = workers.get(i);
-            UdpEchoService u = udp.isEmpty() ? null : udp.get(i);
+            UdpEchoService u = i < udp.size() ? udp.get(i) : null;
             w.loop.execute(() -> {
                 // UDP has nothing in flight to drain: stop answering at once.
                 if (u != null) {
@@ -259,7 +279,7 @@ final class CoroutineServer implements Server {
         closing.set(true);
         for (int i = 0; i < workers.size(); i++) {
             Worker w = workers.get(i);
-            UdpEchoService u = udp.isEmpty() ? null : udp.get(i);
+            UdpEchoService u = i < udp.size() ? udp.get(i) : null;
             w.loop.execute(() -> {
                 if (u != null) {
                     u.close();

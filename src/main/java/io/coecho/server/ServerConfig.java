@@ -17,6 +17,8 @@ import java.time.Duration;
  * @param writeTimeout close a connection whose echo could not be written for this long (zero: never)
  * @param shutdownTimeout how long a graceful shutdown waits for connections to finish
  * @param udp UDP echo on the same address and port, and its safeguards (off by default)
+ * @param reusePort with several loops, one listener per loop (SO_REUSEPORT) where the transport has it,
+ *     the kernel spreading connections; otherwise one acceptor deals connections out round-robin
  */
 public record ServerConfig(
         InetSocketAddress address,
@@ -29,7 +31,8 @@ public record ServerConfig(
         Duration idleTimeout,
         Duration writeTimeout,
         Duration shutdownTimeout,
-        UdpConfig udp) {
+        UdpConfig udp,
+        boolean reusePort) {
 
     public static final int DEFAULT_PORT = 8080;
     public static final int DEFAULT_BUFFER_SIZE = 16 * 1024;
@@ -63,7 +66,7 @@ public record ServerConfig(
     public ServerConfig(InetSocketAddress address, int threads, int bufferSize, String transport, Engine engine,
             int backlog, int maxConnections, Duration idleTimeout, Duration writeTimeout, Duration shutdownTimeout) {
         this(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout, writeTimeout,
-                shutdownTimeout, UdpConfig.DEFAULTS);
+                shutdownTimeout, UdpConfig.DEFAULTS, true);
     }
 
     /** Defaults on an ephemeral loopback port: what tests and embedders start from. */
@@ -74,42 +77,48 @@ public record ServerConfig(
 
     public ServerConfig withTransport(String t) {
         return new ServerConfig(address, threads, bufferSize, t, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp);
+                writeTimeout, shutdownTimeout, udp, reusePort);
     }
 
     public ServerConfig withEngine(Engine e) {
         return new ServerConfig(address, threads, bufferSize, transport, e, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp);
+                writeTimeout, shutdownTimeout, udp, reusePort);
     }
 
     public ServerConfig withThreads(int n) {
         return new ServerConfig(address, n, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp);
+                writeTimeout, shutdownTimeout, udp, reusePort);
     }
 
     /** This configuration with other UDP settings ({@code withUdp(UdpConfig.DEFAULTS.enable())}: UDP on). */
     public ServerConfig withUdp(UdpConfig u) {
         return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, u);
+                writeTimeout, shutdownTimeout, u, reusePort);
     }
 
     public ServerConfig withMaxConnections(int n) {
         return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, n, idleTimeout,
-                writeTimeout, shutdownTimeout, udp);
+                writeTimeout, shutdownTimeout, udp, reusePort);
     }
 
     public ServerConfig withTimeouts(Duration idle, Duration write) {
         return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idle,
-                write, shutdownTimeout, udp);
+                write, shutdownTimeout, udp, reusePort);
     }
 
     public ServerConfig withShutdownTimeout(Duration d) {
         return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, d, udp);
+                writeTimeout, d, udp, reusePort);
     }
 
     public ServerConfig withBufferSize(int bytes) {
         return new ServerConfig(address, threads, bytes, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp);
+                writeTimeout, shutdownTimeout, udp, reusePort);
+    }
+
+    /** This configuration with one acceptor dealing connections out (false) or SO_REUSEPORT (true). */
+    public ServerConfig withReusePort(boolean on) {
+        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
+                writeTimeout, shutdownTimeout, udp, on);
     }
 }

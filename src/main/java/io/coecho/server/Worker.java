@@ -1,6 +1,7 @@
 package io.coecho.server;
 
 import io.coecho.runtime.coro.Coroutine;
+import io.coecho.runtime.net.Accepted;
 import io.coecho.runtime.net.ResourceShortage;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
@@ -67,7 +68,12 @@ final class Worker {
         this.watchdogPeriodNanos = period == Long.MAX_VALUE ? 0 : period;
     }
 
+    /** Starts the acceptor, if this loop has a listener; a loop without one only serves what it is dealt. */
     void start() {
+        if (listener == null) {
+            acceptorDone = true;
+            return;
+        }
         acceptor = Coroutine.spawn(loop, "accept " + listener.localAddress(), this::acceptLoop);
     }
 
@@ -94,9 +100,9 @@ final class Worker {
                 if (waited) {
                     server.atLimit(false);
                 }
-                TcpStream stream;
+                Accepted incoming;
                 try {
-                    stream = listener.accept();
+                    incoming = listener.acceptDetached();
                 } catch (ClosedChannelException e) {
                     server.release();
                     throw e;
@@ -114,11 +120,12 @@ final class Worker {
                     continue;
                 }
                 failures.succeeded();
-                accepted++;
-                active++;
-                EchoConnection c = new EchoConnection(this, stream);
-                connections.add(c);
-                c.start();
+                Worker target = server.dealTo(this);
+                if (target == this) {
+                    adopt(incoming);
+                } else {
+                    target.loop.execute(() -> target.adopt(incoming));
+                }
             }
         } catch (ClosedChannelException e) {
             // The listener was closed: we are draining.
@@ -128,6 +135,31 @@ final class Worker {
             acceptorDone = true;
             maybeDone();
         }
+    }
+
+    /**
+     * Serves a connection accepted here or dealt to this loop by another's acceptor. Loop thread.
+     * The connection's slot (--max-connections) was taken by the acceptor and is ours to give back.
+     */
+    void adopt(Accepted incoming) {
+        if (draining) {
+            incoming.close();
+            server.release();
+            return;
+        }
+        TcpStream stream;
+        try {
+            stream = incoming.attach(loop);
+        } catch (IOException e) {
+            server.release();
+            LOG.log(System.Logger.Level.DEBUG, "a new connection could not be registered: {0}", e.getMessage());
+            return;
+        }
+        accepted++;
+        active++;
+        EchoConnection c = new EchoConnection(this, stream);
+        connections.add(c);
+        c.start();
     }
 
     void connectionEnded(EchoConnection c) {
@@ -154,7 +186,9 @@ final class Worker {
             return;
         }
         draining = true;
-        listener.close();
+        if (listener != null) {
+            listener.close();
+        }
         if (acceptorWaitsForSlot) {
             acceptor.wake();
         }

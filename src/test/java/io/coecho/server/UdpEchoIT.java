@@ -35,7 +35,7 @@ class UdpEchoIT {
         ServerConfig c = ServerConfig.loopback().withTransport(transport)
                 .withUdp(udp.apply(UdpConfig.DEFAULTS.enable()));
         c = new ServerConfig(new InetSocketAddress(InetAddress.getByName(host), 0), loops, c.bufferSize(), transport,
-                Engine.COROUTINES, c.backlog(), 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), c.udp());
+                Engine.COROUTINES, c.backlog(), 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), c.udp(), true);
         return Server.start(c);
     }
 

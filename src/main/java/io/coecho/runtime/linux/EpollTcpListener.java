@@ -1,6 +1,7 @@
 package io.coecho.runtime.linux;
 
 import io.coecho.runtime.coro.Coroutine;
+import io.coecho.runtime.net.Accepted;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import java.io.IOException;
@@ -32,6 +33,11 @@ final class EpollTcpListener implements TcpListener {
 
     @Override
     public TcpStream accept() throws IOException {
+        return acceptDetached().attach(poller.loop());
+    }
+
+    @Override
+    public Accepted acceptDetached() throws IOException {
         if (reg == null) {
             if (closed) {
                 throw new java.nio.channels.ClosedChannelException();
@@ -49,12 +55,7 @@ final class EpollTcpListener implements TcpListener {
             if (cfd >= 0) {
                 // Echo traffic is request/response: never let Nagle hold back a small reply.
                 sys.setIntOption(cfd, LinuxConstants.IPPROTO_TCP, LinuxConstants.TCP_NODELAY, 1);
-                try {
-                    return new EpollTcpStream(poller.register(cfd));
-                } catch (NativeException e) {
-                    sys.close(cfd);
-                    throw e;
-                }
+                return new EpollAccepted(cfd);
             }
             if (cfd == -Errno.ECONNABORTED) {
                 continue; // the peer gave up while queued: take the next one

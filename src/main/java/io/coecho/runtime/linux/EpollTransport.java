@@ -167,7 +167,7 @@ public final class EpollTransport implements Transport {
         }
     }
 
-    private static EpollPoller poller(EventLoop loop) {
+    static EpollPoller poller(EventLoop loop) {
         if (loop.poller() instanceof EpollPoller p) {
             return p;
         }

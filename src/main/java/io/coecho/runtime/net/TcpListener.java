@@ -14,6 +14,12 @@ public interface TcpListener extends AutoCloseable {
     /** The next connection, registered with this listener's loop. */
     TcpStream accept() throws IOException;
 
+    /**
+     * The next connection, not yet registered with any loop: for an acceptor that deals connections
+     * out to other loops. Waits, drains the backlog and yields like {@link #accept()}.
+     */
+    Accepted acceptDetached() throws IOException;
+
     /** The bound address, with the actual port when bound to port 0. */
     InetSocketAddress localAddress();
 

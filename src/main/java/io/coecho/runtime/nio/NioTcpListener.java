@@ -3,6 +3,7 @@ package io.coecho.runtime.nio;
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.linux.Errno;
 import io.coecho.runtime.linux.NativeException;
+import io.coecho.runtime.net.Accepted;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import java.io.IOException;
@@ -38,6 +39,11 @@ final class NioTcpListener implements TcpListener {
 
     @Override
     public TcpStream accept() throws IOException {
+        return acceptDetached().attach(poller.loop());
+    }
+
+    @Override
+    public Accepted acceptDetached() throws IOException {
         if (reg == null) {
             if (closed) {
                 throw new ClosedChannelException();
@@ -57,27 +63,27 @@ final class NioTcpListener implements TcpListener {
                 throw shortageOr(e);
             }
             if (accepted != null) {
-                return open(accepted);
+                return new NioAccepted(prepare(accepted));
             }
             acceptsInRow = 0;
             reg.awaitAcceptable();
         }
     }
 
-    private TcpStream open(SocketChannel accepted) throws IOException {
+    private static SocketChannel prepare(SocketChannel accepted) throws IOException {
         try {
             accepted.configureBlocking(false);
-            try {
-                // Echo traffic is request/response: never let Nagle hold back a small reply.
-                accepted.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            } catch (IOException e) {
-                // A peer that already reset: its first read will say so.
-            }
-            return new NioTcpStream(poller.register(accepted));
         } catch (IOException | RuntimeException e) {
             accepted.close();
             throw e;
         }
+        try {
+            // Echo traffic is request/response: never let Nagle hold back a small reply.
+            accepted.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        } catch (IOException e) {
+            // A peer that already reset: its first read will say so.
+        }
+        return accepted;
     }
 
     /**

@@ -141,7 +141,7 @@ public final class NioTransport implements Transport {
         return e.getMessage() == null ? "failed" : e.getMessage().toLowerCase(Locale.ROOT);
     }
 
-    private static NioPoller poller(EventLoop loop) {
+    static NioPoller poller(EventLoop loop) {
         if (loop.poller() instanceof NioPoller p) {
             return p;
         }
