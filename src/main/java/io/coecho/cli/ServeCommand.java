@@ -54,8 +54,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--engine", defaultValue = "coroutines", description = "coroutines, virtual-threads or threads. Default: ${DEFAULT-VALUE}.")
     String engine;
 
-    @Option(names = "--backlog", defaultValue = "4096", description = "Listen backlog (the kernel caps it at net.core.somaxconn). Default: ${DEFAULT-VALUE}.")
-    int backlog;
+    @Option(names = "--backlog", description = "Listen backlog. Default: the system's maximum (net.core.somaxconn), else 4096.")
+    Integer backlog;
 
     @Option(names = "--max-connections", defaultValue = "65536", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
     int maxConnections;
@@ -163,7 +163,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         try {
             return new ServerConfig(new InetSocketAddress(addr, port), loops, (int) bufferSize, transport,
-                    Engine.parse(engine), backlog, maxConnections, idleTimeout, writeTimeout, shutdownTimeout,
+                    Engine.parse(engine), backlog != null ? backlog : ServerConfig.systemMaxBacklog(), maxConnections, idleTimeout, writeTimeout, shutdownTimeout,
                     udpOptions.config(Engine.parse(engine)), reusePort);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());

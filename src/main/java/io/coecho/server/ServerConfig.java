@@ -36,6 +36,7 @@ public record ServerConfig(
 
     public static final int DEFAULT_PORT = 8080;
     public static final int DEFAULT_BUFFER_SIZE = 16 * 1024;
+    /** The listen backlog where the system's maximum cannot be read. */
     public static final int DEFAULT_BACKLOG = 4096;
 
     public ServerConfig {
@@ -120,5 +121,19 @@ public record ServerConfig(
     public ServerConfig withReusePort(boolean on) {
         return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
                 writeTimeout, shutdownTimeout, udp, on);
+    }
+
+    /**
+     * The system's largest listen backlog (Linux: net.core.somaxconn), the default for --backlog: the
+     * kernel caps any larger value to it anyway. {@link #DEFAULT_BACKLOG} where it cannot be read.
+     */
+    public static int systemMaxBacklog() {
+        try {
+            String v = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/core/somaxconn")).trim();
+            int n = Integer.parseInt(v);
+            return n > 0 ? n : DEFAULT_BACKLOG;
+        } catch (java.io.IOException | NumberFormatException | SecurityException e) {
+            return DEFAULT_BACKLOG;
+        }
     }
 }

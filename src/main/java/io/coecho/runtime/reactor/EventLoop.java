@@ -49,7 +49,7 @@ public final class EventLoop implements Executor {
      */
     public EventLoop(String name, Function<EventLoop, Poller> pollerFactory, int bufferSize) {
         this.name = name;
-        this.buffers = new BufferPool(bufferSize, 1024);
+        this.buffers = new BufferPool(bufferSize, 256);
         this.scratch = Arena.ofAuto().allocate(bufferSize, 64);
         this.thread = new LoopThread(this, name);
         this.poller = pollerFactory.apply(this);
