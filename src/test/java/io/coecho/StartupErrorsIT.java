@@ -61,7 +61,7 @@ class StartupErrorsIT {
         assertFalse(lines.isEmpty(), arguments + ": a message on stderr");
         assertTrue(lines.get(0).startsWith("coecho: "), arguments + ": first line is coecho's: " + lines);
         assertTrue(lines.get(0).contains(mentioned), arguments + ": the message names '" + mentioned + "': " + lines);
-        assertTrue(lines.size() <= 2, arguments + ": short, got " + lines);
+        assertEquals(1, lines.size(), arguments + ": one line, got " + lines);
         assertFalse(run.hasStackTrace(), arguments + ": no stack trace: " + run.stderr());
         assertEquals("", run.stdout(), arguments + ": nothing on stdout");
     }
