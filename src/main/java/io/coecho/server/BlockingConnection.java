@@ -57,6 +57,10 @@ final class BlockingConnection implements Runnable {
     @Override
     public void run() {
         ByteBuffer buf = null;
+        boolean debug = LOG.isLoggable(System.Logger.Level.DEBUG);
+        if (debug) {
+            LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", remote);
+        }
         try (socket) {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             buf = server.takeBuffer();
@@ -72,6 +76,9 @@ final class BlockingConnection implements Runnable {
                 server.giveBack(buf);
             }
             server.connectionEnded(this);
+            if (debug) {
+                LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed", remote);
+            }
         }
     }
 

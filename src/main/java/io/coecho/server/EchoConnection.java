@@ -61,6 +61,10 @@ final class EchoConnection {
             watchdog.reschedule(lastActive + worker.watchdogPeriodNanos);
         }
         MemorySegment buf = worker.loop.scratch();
+        boolean debug = LOG.isLoggable(System.Logger.Level.DEBUG);
+        if (debug) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", stream, stream.remoteAddress());
+        }
         try (stream) {
             while (echoSome(buf)) {
                 // a batch of round trips per call: see echoSome
@@ -74,6 +78,9 @@ final class EchoConnection {
                 watchdog.cancel();
             }
             worker.connectionEnded(this);
+            if (debug) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: closed", stream);
+            }
         }
     }
 
