@@ -128,9 +128,11 @@ public record ServerConfig(
      * kernel caps any larger value to it anyway. {@link #DEFAULT_BACKLOG} where it cannot be read.
      */
     public static int systemMaxBacklog() {
-        try {
-            String v = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/core/somaxconn")).trim();
-            int n = Integer.parseInt(v);
+        // Read as a stream: procfs reports a size of 0, and Files.readString trusts the size (it
+        // returned "4" for "4096", a backlog that drops connections in any storm).
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/sys/net/core/somaxconn"))) {
+            String v = r.readLine();
+            int n = v == null ? 0 : Integer.parseInt(v.trim());
             return n > 0 ? n : DEFAULT_BACKLOG;
         } catch (java.io.IOException | NumberFormatException | SecurityException e) {
             return DEFAULT_BACKLOG;
