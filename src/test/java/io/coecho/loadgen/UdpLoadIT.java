@@ -110,7 +110,7 @@ class UdpLoadIT {
             assertEquals(4, r.failures(Failure.MISMATCH), r.toTable());
             assertTrue(r.details().getFirst().contains("wrong byte " + CorruptingUdpServer.CORRUPT_AT), r.details().toString());
 
-            Run run = cli("--udp", "" + bad.address().getPort(), "-c", "2", "-d", "300ms", "-w", "0");
+            Run run = cli("--udp", "127.0.0.1", "" + bad.address().getPort(), "-c", "2", "-d", "300ms", "-w", "0");
             assertEquals(1, run.exit, run.err + run.out);
             assertTrue(run.err.contains("2 mismatch"), run.err);
         }
