@@ -28,9 +28,16 @@ import picocli.CommandLine.Parameters;
                     + " Connections open at most " + LoadConfig.CONNECTS_IN_FLIGHT + " at a time, each within"
                     + " --connect-timeout and all within twice that; after the warmup, the measured window runs"
                     + " for --duration, then sending stops and echoes in flight get 1 s before the connections close.",
-            "Exit status: 0 all verified; 1 mismatches, connect errors, resets, early EOFs or silent connections"
-                    + " (connections owed an echo that got none during the run); 2 bad options or unreachable server."},
-        footer = {"", "Example: coecho bench 127.0.0.1 8080 -c 1000 -d 30s -s 4KiB --json"})
+            "With --udp each connection is a UDP socket sending --size byte datagrams (at most 65507), each numbered,"
+                    + " so echoes are matched even when reordered; every byte is checked. A datagram not echoed within"
+                    + " --udp-timeout counts as lost (and frees its pipeline slot); duplicates, late echoes and datagrams"
+                    + " from other sources are counted. The server limits UDP per source (100/s) by default:"
+                    + " for a throughput run start it with --udp --udp-source-rate 0 --udp-global-rate 0.",
+            "Exit status: 0 all verified; 1 mismatches, connect errors, resets, early EOFs, silent connections"
+                    + " (connections owed an echo that got none during the run) or, with --udp, loss above --max-loss;"
+                    + " 2 bad options or unreachable server."},
+        footer = {"", "Example: coecho bench 127.0.0.1 8080 -c 1000 -d 30s -s 4KiB --json",
+            "         coecho bench 127.0.0.1 8080 --udp -c 16 -P 8 -s 512 --max-loss 0.1"})
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -80,6 +87,18 @@ final class BenchCommand implements Callable<Integer> {
             description = "Longest wait for one connect. Default: ${DEFAULT-VALUE}.")
     Duration connectTimeout;
 
+    @Option(names = "--udp", description = "UDP echo instead of TCP: each connection is a socket sending datagrams.")
+    boolean udp;
+
+    @Option(names = "--udp-timeout", paramLabel = "TIME", defaultValue = "1s", converter = DurationOption.class,
+            description = "UDP: a datagram not echoed within this time is lost. Default: ${DEFAULT-VALUE}.")
+    Duration udpTimeout;
+
+    @Option(names = "--max-loss", paramLabel = "PERCENT", defaultValue = "1",
+            description = "UDP: fail the run when more than this percentage of the measured datagrams is lost"
+                    + " (100: report loss only, though a run with no echo at all still fails). Default: ${DEFAULT-VALUE}.")
+    double maxLoss;
+
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table (no progress line).")
     boolean json;
 
@@ -127,6 +146,10 @@ final class BenchCommand implements Callable<Integer> {
         if (size < 1 || size > LoadConfig.MAX_SIZE) {
             throw new CommandLine.ParameterException(cl, "--size must be between 1 B and 16 MiB, got " + size + " B");
         }
+        if (udp && size > LoadConfig.MAX_DATAGRAM) {
+            throw new CommandLine.ParameterException(cl, "--size must be at most " + LoadConfig.MAX_DATAGRAM
+                    + " B with --udp (the largest IPv4 datagram), got " + size + " B");
+        }
         if (rate != null && !(rate > 0)) {
             throw new CommandLine.ParameterException(cl, "--rate must be a positive number of messages per second, got " + rate);
         }
@@ -144,7 +167,7 @@ final class BenchCommand implements Callable<Integer> {
         int loops = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try {
             return new LoadConfig(new InetSocketAddress(addr, port), connections, duration, warmup, (int) size, pipeline,
-                    rate == null ? 0 : rate, loops, transport, connectTimeout);
+                    rate == null ? 0 : rate, loops, transport, connectTimeout, udp, udpTimeout, maxLoss);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

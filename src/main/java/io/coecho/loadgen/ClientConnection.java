@@ -22,7 +22,7 @@ import java.nio.channels.ClosedChannelException;
  * no new messages, waits for echoes in flight) → CLOSED, by the run's end, the grace deadline, or
  * the first failure.
  */
-final class ClientConnection {
+final class ClientConnection implements LoadClient {
     private static final int MESSAGES_PER_CALL = 64;
 
     final int id;
@@ -59,8 +59,14 @@ final class ClientConnection {
         this.nextBoundary = size;
     }
 
+    @Override
+    public boolean opened() {
+        return stream != null;
+    }
+
     /** Starts the writer and the reader on the loop. */
-    void start() {
+    @Override
+    public void start() {
         coroutines = 2;
         writer = Coroutine.spawn(share.loop, "bench-write-" + id, this::writeLoop);
         Coroutine.spawn(share.loop, "bench-read-" + id, this::readLoop);
@@ -237,7 +243,8 @@ final class ClientConnection {
     }
 
     /** The run is over: wakes a waiting writer; closes at once if no echo is owed. */
-    void stop() {
+    @Override
+    public void stop() {
         wakeWriter();
         if (inFlight == 0) {
             close();
@@ -245,14 +252,16 @@ final class ClientConnection {
     }
 
     /** The window opened: an echo already owed counts as owed during the window. */
-    void windowOpened() {
+    @Override
+    public void windowOpened() {
         if (inFlight > 0) {
             owed = true;
         }
     }
 
     /** Closes the connection (idempotent); its coroutines wake and end. */
-    void close() {
+    @Override
+    public void close() {
         if (closed) {
             return;
         }

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeoutException;
 import org.HdrHistogram.Histogram;
 
 /**
- * One event loop's share of a load run: its connections, its latency histogram and its counters.
+ * One event loop's share of a load run: its connections (TCP, or UDP sockets), its latency histogram and its counters.
  * Each loop records into its own histogram; the generator merges them once the loops have ended,
  * so the hot path takes no lock and shares no cache line.
  *
@@ -32,7 +32,7 @@ final class ClientLoop {
     final EventLoop loop;
     private final Transport transport;
     private final LoadConfig config;
-    private final List<ClientConnection> connections = new ArrayList<>();
+    private final List<LoadClient> connections = new ArrayList<>();
     final Histogram latency = new Histogram(MAX_LATENCY_NANOS, 3);
     final CompletableFuture<Void> connectDone = new CompletableFuture<>();
     final CompletableFuture<Void> finished = new CompletableFuture<>();
@@ -57,6 +57,9 @@ final class ClientLoop {
     int live;
     final long[] failures = new long[Failure.values().length];
     final String[] firstDetail = new String[Failure.values().length];
+    /** UDP runs: datagram counts, indexed by {@link UdpCount#ordinal()}. */
+    final long[] datagrams = new long[UdpCount.values().length];
+    private boolean sendFailureLogged;
 
     ClientLoop(EventLoop loop, Transport transport, LoadConfig config) {
         this.loop = loop;
@@ -66,7 +69,8 @@ final class ClientLoop {
 
     /** Adds connection number id to this loop (before the loop starts). */
     void add(int id) {
-        connections.add(new ClientConnection(this, id, config.size(), config.pipeline()));
+        connections.add(config.udp() ? new UdpClientSocket(this, id, config)
+                : new ClientConnection(this, id, config.size(), config.pipeline()));
     }
 
     int size() {
@@ -87,12 +91,28 @@ final class ClientLoop {
     private void connectSome(long phaseDeadline) {
         try {
             while (nextToConnect < connections.size()) {
-                connect(connections.get(nextToConnect++), phaseDeadline);
+                open(connections.get(nextToConnect++), phaseDeadline);
             }
         } finally {
             if (--connectors == 0) {
                 connectDone.complete(null);
             }
+        }
+    }
+
+    private void open(LoadClient client, long phaseDeadline) {
+        switch (client) {
+            case ClientConnection c -> connect(c, phaseDeadline);
+            case UdpClientSocket u -> bind(u);
+        }
+    }
+
+    private void bind(UdpClientSocket u) {
+        try {
+            u.bind(transport);
+            connected++;
+        } catch (IOException e) {
+            failed(Failure.CONNECT, "bind: " + e.getMessage());
         }
     }
 
@@ -131,8 +151,8 @@ final class ClientLoop {
             intervalNanos = 1e9 * config.connections() / config.rate();
             spacingNanos = 1e9 / config.rate();
         }
-        for (ClientConnection c : connections) {
-            if (c.stream != null) {
+        for (LoadClient c : connections) {
+            if (c.opened()) {
                 live++;
                 c.start();
             }
@@ -161,27 +181,39 @@ final class ClientLoop {
         }
     }
 
-    void connectionEnded(ClientConnection c) {
+    void count(UdpCount c) {
+        datagrams[c.ordinal()]++;
+    }
+
+    /** A datagram could not be sent (it will count as lost); logs the first time on this loop. */
+    void sendFailed(IOException e) {
+        if (!sendFailureLogged) {
+            sendFailureLogged = true;
+            LOG.log(System.Logger.Level.WARNING, "a datagram could not be sent (counted as lost): " + e.getMessage());
+        }
+    }
+
+    void connectionEnded(LoadClient c) {
         if (--live == 0) {
             finished.complete(null);
         }
     }
 
     private void windowOpened() {
-        for (ClientConnection c : connections) {
+        for (LoadClient c : connections) {
             c.windowOpened();
         }
     }
 
     private void stop() {
         stopping = true;
-        for (ClientConnection c : connections) {
+        for (LoadClient c : connections) {
             c.stop();
         }
     }
 
     private void closeAll() {
-        for (ClientConnection c : connections) {
+        for (LoadClient c : connections) {
             c.close();
         }
     }

@@ -17,6 +17,9 @@ import java.time.Duration;
  * @param threads event loops, one thread each
  * @param transport "epoll", "nio" or "auto"
  * @param connectTimeout how long one connect may take
+ * @param udp UDP instead of TCP: each connection is a socket sending size-byte datagrams
+ * @param udpTimeout UDP: a datagram not echoed within this long is lost (and frees its pipeline slot)
+ * @param maxLoss UDP: the run fails when more than this percentage of the window's datagrams is lost
  */
 public record LoadConfig(
         InetSocketAddress target,
@@ -28,13 +31,20 @@ public record LoadConfig(
         double rate,
         int threads,
         String transport,
-        Duration connectTimeout) {
+        Duration connectTimeout,
+        boolean udp,
+        Duration udpTimeout,
+        double maxLoss) {
 
     public static final int MAX_SIZE = 16 * 1024 * 1024;
     public static final int MAX_CONNECTIONS = 1_000_000;
     public static final int MAX_PIPELINE = 65_536;
     /** Connects in flight at once across all loops: enough for speed, few enough not to flood a backlog. */
     public static final int CONNECTS_IN_FLIGHT = 256;
+    /** The largest UDP message: the largest IPv4 UDP payload. */
+    public static final int MAX_DATAGRAM = 65_507;
+    public static final Duration DEFAULT_UDP_TIMEOUT = Duration.ofSeconds(1);
+    public static final double DEFAULT_MAX_LOSS = 1.0;
 
     public LoadConfig {
         if (target.isUnresolved()) {
@@ -70,12 +80,34 @@ public record LoadConfig(
         if (connectTimeout.isNegative() || connectTimeout.isZero()) {
             throw new IllegalArgumentException("connect timeout must be positive");
         }
+        if (udp) {
+            checkUdp(size, pipeline, udpTimeout, maxLoss);
+        }
+    }
+
+    private static void checkUdp(int size, int pipeline, Duration udpTimeout, double maxLoss) {
+        if (size > MAX_DATAGRAM) {
+            throw new IllegalArgumentException("a UDP message must be at most " + MAX_DATAGRAM
+                    + " B (the largest IPv4 datagram), got " + size + " B");
+        }
+        // Datagrams shorter than a sequence number carry only its low bytes: see UdpClientSocket.
+        if (size < Long.BYTES && pipeline > 1L << (8 * size - 1)) {
+            throw new IllegalArgumentException("with " + size + "-byte UDP messages the pipeline must be at most "
+                    + (1L << (8 * size - 1)) + ", got " + pipeline);
+        }
+        if (udpTimeout.isNegative() || udpTimeout.isZero()) {
+            throw new IllegalArgumentException("the UDP loss timeout must be positive, got "
+                    + udpTimeout.toMillis() + " ms");
+        }
+        if (!(maxLoss >= 0 && maxLoss <= 100)) {
+            throw new IllegalArgumentException("the maximum loss must be between 0 and 100 percent, got " + maxLoss);
+        }
     }
 
     /** A short closed-loop run against target: what tests start from. */
     public static LoadConfig of(InetSocketAddress target) {
         return new LoadConfig(target, 4, Duration.ofMillis(500), Duration.ZERO, 32, 1, 0, 1, "auto",
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2), false, DEFAULT_UDP_TIMEOUT, DEFAULT_MAX_LOSS);
     }
 
     /** True for an open loop (a --rate was given). */
@@ -84,26 +116,38 @@ public record LoadConfig(
     }
 
     public LoadConfig withConnections(int n) {
-        return new LoadConfig(target, n, duration, warmup, size, pipeline, rate, threads, transport, connectTimeout);
+        return new LoadConfig(target, n, duration, warmup, size, pipeline, rate, threads, transport,
+                connectTimeout, udp, udpTimeout, maxLoss);
     }
 
     public LoadConfig withSize(int s) {
-        return new LoadConfig(target, connections, duration, warmup, s, pipeline, rate, threads, transport, connectTimeout);
+        return new LoadConfig(target, connections, duration, warmup, s, pipeline, rate, threads, transport,
+                connectTimeout, udp, udpTimeout, maxLoss);
     }
 
     public LoadConfig withPipeline(int p) {
-        return new LoadConfig(target, connections, duration, warmup, size, p, rate, threads, transport, connectTimeout);
+        return new LoadConfig(target, connections, duration, warmup, size, p, rate, threads, transport,
+                connectTimeout, udp, udpTimeout, maxLoss);
     }
 
     public LoadConfig withRate(double r) {
-        return new LoadConfig(target, connections, duration, warmup, size, pipeline, r, threads, transport, connectTimeout);
+        return new LoadConfig(target, connections, duration, warmup, size, pipeline, r, threads, transport,
+                connectTimeout, udp, udpTimeout, maxLoss);
     }
 
     public LoadConfig withThreads(int t) {
-        return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, t, transport, connectTimeout);
+        return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, t, transport,
+                connectTimeout, udp, udpTimeout, maxLoss);
+    }
+
+    /** This run over UDP, with a loss timeout and the loss percentage above which it fails. */
+    public LoadConfig withUdp(Duration timeout, double maxLossPercent) {
+        return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, threads, transport,
+                connectTimeout, true, timeout, maxLossPercent);
     }
 
     public LoadConfig withDuration(Duration d) {
-        return new LoadConfig(target, connections, d, warmup, size, pipeline, rate, threads, transport, connectTimeout);
+        return new LoadConfig(target, connections, d, warmup, size, pipeline, rate, threads, transport,
+                connectTimeout, udp, udpTimeout, maxLoss);
     }
 }

@@ -21,6 +21,9 @@ import org.HdrHistogram.Histogram;
  *   (≤ 2 × connect timeout, 256 connects in flight)    (stop sending; wait ≤ 1 s for echoes in flight)
  * </pre>
  *
+ * <p>UDP runs bind sockets instead of connecting, and their grace lasts at least the loss timeout,
+ * so that every datagram of the window ends received or lost.
+ *
  * <p>Runs on the calling thread, which only coordinates: it starts the loops, hands them the
  * phase deadlines, prints the progress line, and merges the loops' histograms and counters once
  * they have ended.
@@ -92,11 +95,15 @@ public final class LoadGenerator {
         long start = System.nanoTime();
         long warmupEnd = start + config.warmup().toNanos();
         long end = warmupEnd + config.duration().toNanos();
-        long graceEnd = end + GRACE.toNanos();
+        long graceEnd = end + grace().toNanos();
         for (ClientLoop s : shares) {
             s.loop.execute(() -> s.run(start, warmupEnd, end, graceEnd));
         }
         awaitAll(shares.stream().map(s -> s.finished).toList(), null, start, graceEnd + SLACK_NANOS);
+    }
+
+    private Duration grace() {
+        return config.udp() && config.udpTimeout().compareTo(GRACE) > 0 ? config.udpTimeout() : GRACE;
     }
 
     /** Waits for every future, updating the progress line each second, until deadline (nanoTime). */
@@ -161,10 +168,14 @@ public final class LoadGenerator {
         Histogram merged = new Histogram(ClientLoop.MAX_LATENCY_NANOS, 3);
         long[] failures = new long[Failure.values().length];
         List<String> details = new ArrayList<>();
+        long[] datagrams = new long[UdpCount.values().length];
         long messages = 0;
         for (ClientLoop s : shares) {
             merged.add(s.latency);
             messages += s.messages;
+            for (int i = 0; i < datagrams.length; i++) {
+                datagrams[i] += s.datagrams[i];
+            }
             for (int i = 0; i < failures.length; i++) {
                 failures[i] += s.failures[i];
             }
@@ -178,6 +189,6 @@ public final class LoadGenerator {
                 }
             }
         }
-        return Report.of(config, connected(), messages, merged, failures, details);
+        return Report.of(config, connected(), messages, merged, failures, details, config.udp() ? datagrams : null);
     }
 }

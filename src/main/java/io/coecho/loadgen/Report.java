@@ -19,20 +19,23 @@ import org.HdrHistogram.Histogram;
  * @param p50 latency percentiles and maximum, in microseconds (p50, p90, p99, p99.9, max)
  * @param failures counts indexed by {@link Failure#ordinal()}
  * @param details for each kind of failure that happened, the first instance, in words
+ * @param udp UDP runs: datagram counts indexed by {@link UdpCount#ordinal()}; null for TCP
  */
 public record Report(LoadConfig config, int connected, long messages,
         double p50, double p90, double p99, double p999, double max,
-        long[] failures, List<String> details) {
+        long[] failures, List<String> details, long[] udp) {
 
     private static final double MIB = 1024.0 * 1024.0;
 
     public Report {
         failures = failures.clone();
         details = List.copyOf(details);
+        udp = udp == null ? null : udp.clone();
     }
 
     /** Builds a report from the merged histogram (values in nanoseconds). */
-    static Report of(LoadConfig config, int connected, long messages, Histogram h, long[] failures, List<String> details) {
+    static Report of(LoadConfig config, int connected, long messages, Histogram h, long[] failures,
+            List<String> details, long[] udp) {
         boolean any = h.getTotalCount() > 0;
         return new Report(config, connected, messages,
                 any ? micros(h.getValueAtPercentile(50)) : 0,
@@ -40,7 +43,7 @@ public record Report(LoadConfig config, int connected, long messages,
                 any ? micros(h.getValueAtPercentile(99)) : 0,
                 any ? micros(h.getValueAtPercentile(99.9)) : 0,
                 any ? micros(h.getMaxValue()) : 0,
-                failures, details);
+                failures, details, udp);
     }
 
     private static double micros(long nanos) {
@@ -56,14 +59,39 @@ public record Report(LoadConfig config, int connected, long messages,
         return failures[f.ordinal()];
     }
 
-    /** True when nothing failed: every byte came back right, every connection opened and answered. */
+    @Override
+    public long[] udp() {
+        return udp == null ? null : udp.clone();
+    }
+
+    /** A UDP count; 0 for TCP runs. */
+    public long udp(UdpCount c) {
+        return udp == null ? 0 : udp[c.ordinal()];
+    }
+
+    /** UDP: the percentage of the window's datagrams that got no echo within the loss timeout. */
+    public double lossPercent() {
+        long sent = udp(UdpCount.SENT);
+        return sent == 0 ? 0 : 100.0 * udp(UdpCount.LOST) / sent;
+    }
+
+    /** UDP: more was lost than --max-loss allows, or not a single datagram came back. */
+    public boolean lossFails() {
+        return udp != null
+                && (lossPercent() > config.maxLoss() || (udp(UdpCount.SENT) > 0 && udp(UdpCount.RECEIVED) == 0));
+    }
+
+    /**
+     * True when nothing failed: every byte came back right, every connection opened and answered,
+     * and (UDP) datagrams came back, no more of them lost than allowed.
+     */
     public boolean ok() {
         for (long n : failures) {
             if (n != 0) {
                 return false;
             }
         }
-        return true;
+        return !lossFails();
     }
 
     /** False when not a single connection could be opened. */
@@ -84,7 +112,7 @@ public record Report(LoadConfig config, int connected, long messages,
         return messages * (double) config.size() / MIB / durationSeconds();
     }
 
-    /** "2 mismatch, 1 silent", or "none". */
+    /** "2 mismatch, 1 silent", "12.5% of datagrams lost (more than 1%)", or "none". */
     public String failureSummary() {
         List<String> parts = new ArrayList<>();
         for (Failure f : Failure.values()) {
@@ -92,10 +120,16 @@ public record Report(LoadConfig config, int connected, long messages,
                 parts.add(failures(f) + " " + f.label());
             }
         }
+        if (lossFails() && udp(UdpCount.RECEIVED) == 0) {
+            parts.add("no echo at all" + (parts.isEmpty() ? " (is the server running with --udp?)" : ""));
+        } else if (lossFails()) {
+            parts.add(String.format(Locale.ROOT, "%.2f%% of datagrams lost (more than %s%%)", lossPercent(),
+                    number(config.maxLoss())));
+        }
         return parts.isEmpty() ? "none" : String.join(", ", parts);
     }
 
-    /** The single JSON object of --json (no trailing newline). */
+    /** The single JSON object of --json (no trailing newline); UDP runs add a "udp" object before "ok". */
     public String toJson() {
         InetSocketAddress t = config.target();
         StringBuilder b = new StringBuilder(320);
@@ -119,7 +153,16 @@ public record Report(LoadConfig config, int connected, long messages,
         for (int i = 0; i < all.length; i++) {
             b.append(i == 0 ? "" : ",").append('"').append(all[i].label()).append("\":").append(failures(all[i]));
         }
-        return b.append("},\"ok\":").append(ok()).append('}').toString();
+        b.append('}');
+        if (udp != null) {
+            UdpCount[] counts = UdpCount.values();
+            b.append(",\"udp\":{");
+            for (int i = 0; i < counts.length; i++) {
+                b.append(i == 0 ? "" : ",").append('"').append(counts[i].label()).append("\":").append(udp[i]);
+            }
+            b.append(",\"loss_pct\":").append(number(lossPercent())).append('}');
+        }
+        return b.append(",\"ok\":").append(ok()).append('}').toString();
     }
 
     /** The human-readable final table, lines ending in newlines. */
@@ -127,8 +170,9 @@ public record Report(LoadConfig config, int connected, long messages,
         InetSocketAddress t = config.target();
         StringBuilder b = new StringBuilder(800);
         line(b, "target", t.getHostString() + ":" + t.getPort());
-        line(b, "connections", connected + " of " + config.connections() + " opened");
-        line(b, "message", config.size() + " B, pipeline " + config.pipeline()
+        line(b, "connections", connected + " of " + config.connections()
+                + (udp != null ? " UDP sockets bound" : " opened"));
+        line(b, "message", config.size() + (udp != null ? " B datagrams" : " B") + ", pipeline " + config.pipeline()
                 + (config.paced() ? ", open loop at " + number(config.rate()) + " msg/s" : ", closed loop"));
         line(b, "duration", number(durationSeconds()) + " s measured, after "
                 + number(config.warmup().toNanos() / 1e9) + " s warmup");
@@ -136,11 +180,19 @@ public record Report(LoadConfig config, int connected, long messages,
         line(b, "throughput", String.format(Locale.ROOT, "%,.0f msg/s, %.2f MiB/s", messagesPerSecond(), mibPerSecond()));
         line(b, "latency (µs)", String.format(Locale.ROOT, "p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
                 p50, p90, p99, p999, max));
+        if (udp != null) {
+            line(b, "datagrams", String.format(Locale.ROOT, "%,d sent, %,d received, %,d lost (%.2f%%, max %s%%)",
+                    udp(UdpCount.SENT), udp(UdpCount.RECEIVED), udp(UdpCount.LOST), lossPercent(),
+                    number(config.maxLoss())));
+            line(b, "", String.format(Locale.ROOT, "%,d duplicates, %,d late, %,d from unexpected sources",
+                    udp(UdpCount.DUPLICATES), udp(UdpCount.LATE), udp(UdpCount.UNEXPECTED)));
+        }
         line(b, "errors", failureSummary());
         for (String d : details) {
             line(b, "", d);
         }
-        line(b, "result", ok() ? "OK: every echoed byte verified" : "FAILED");
+        line(b, "result", !ok() ? "FAILED"
+                : udp != null ? "OK: every echoed datagram verified" : "OK: every echoed byte verified");
         return b.toString();
     }
 
