@@ -3,7 +3,6 @@ package io.coecho.server;
 import io.coecho.runtime.net.ListenOptions;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.Transport;
-import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -69,7 +68,7 @@ final class CoroutineServer implements Server {
                     config.reusePort() ? " (the " + transport.name() + " transport has no SO_REUSEPORT here)" : "");
         }
         if (reusePort && config.address().getPort() != 0) {
-            ensurePortFree(config.address());
+            PortProbe.ensureTcpFree(config.address());
         }
         List<EventLoop> loops = new ArrayList<>();
         List<TcpListener> bound = new ArrayList<>();
@@ -86,7 +85,7 @@ final class CoroutineServer implements Server {
                 }
             }
             address = bound.get(0).localAddress();
-            openUdp(loops.subList(0, listeners), reusePort);
+            udp.addAll(UdpEchoService.openAll(config.udp(), transport, loops.subList(0, listeners), new InetSocketAddress(config.address().getAddress(), address.getPort()), reusePort));
         } catch (IOException | RuntimeException e) {
             bound.forEach(TcpListener::close);
             loops.forEach(l -> l.poller().close()); // never started: no loop thread owns them yet
@@ -117,66 +116,6 @@ final class CoroutineServer implements Server {
         Worker w = workers.get(nextDeal);
         nextDeal = (nextDeal + 1) % workers.size();
         return w;
-    }
-
-    /**
-     * Fails with "address already in use" if another socket listens on address. Needed before our
-     * SO_REUSEPORT listeners bind: the kernel would let them join a second server's group (same user)
-     * silently, and the two would split the connections between them. A plain bind, without
-     * SO_REUSEPORT, is refused by any listener there; it is released at once.
-     */
-    private static void ensurePortFree(InetSocketAddress address) throws IOException {
-        try (java.nio.channels.ServerSocketChannel probe = java.nio.channels.ServerSocketChannel.open()) {
-            probe.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
-            probe.bind(address, 1);
-        } catch (java.net.BindException e) {
-            throw new java.net.BindException("cannot bind " + address.getAddress().getHostAddress() + ":"
-                    + address.getPort() + ": address already in use");
-        }
-    }
-
-    /** As {@link #ensurePortFree} for UDP: our SO_REUSEPORT sockets must not join another server's. */
-    private static void ensureUdpPortFree(InetSocketAddress address) throws IOException {
-        try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
-            probe.bind(address);
-        } catch (java.net.BindException e) {
-            throw new java.net.BindException("cannot bind udp " + address.getAddress().getHostAddress() + ":"
-                    + address.getPort() + ": address already in use");
-        }
-    }
-
-    /**
-     * UDP echo on the TCP address and port (RFC 862 gives echo both), one socket per loop that has a
-     * listener. Binds them all before any loop starts, so a taken UDP port fails the start-up.
-     */
-    private void openUdp(List<EventLoop> loops, boolean reusePort) throws IOException {
-        UdpConfig u = config.udp();
-        if (!u.enabled()) {
-            return;
-        }
-        InetSocketAddress at = new InetSocketAddress(config.address().getAddress(), address.getPort());
-        if (reusePort) {
-            ensureUdpPortFree(at);
-        }
-        List<UdpSocket> sockets = new ArrayList<>();
-        try {
-            for (EventLoop loop : loops) {
-                sockets.add(transport.bindUdp(loop, at, reusePort));
-            }
-        } catch (IOException | RuntimeException e) {
-            sockets.forEach(UdpSocket::close);
-            throw e;
-        }
-        long now = System.nanoTime();
-        TokenBucket global = u.globalRate() > 0 ? new TokenBucket(u.globalRate(), u.globalBurst(), now) : null;
-        int[] broadcasts = ReflectionGuard.localBroadcasts();
-        DropReport report = new DropReport(u.dropLogInterval());
-        for (int i = 0; i < sockets.size(); i++) {
-            ReflectionGuard guard = new ReflectionGuard(u, address.getPort(), broadcasts, global);
-            UdpEchoService s = new UdpEchoService(loops.get(i), sockets.get(i), guard, report, u.maxDatagram());
-            report.add(s);
-            udp.add(s);
-        }
     }
 
     /** Takes a connection slot before accepting; false at --max-connections. Any loop thread. */

@@ -2,11 +2,15 @@ package io.coecho.server;
 
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.PeerAddress;
+import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 
@@ -48,6 +52,41 @@ final class UdpEchoService {
         this.guard = guard;
         this.report = report;
         this.buffer = Arena.ofAuto().allocate(maxDatagram, 64);
+    }
+
+    /**
+     * UDP echo on the TCP address and port (RFC 862 gives echo both), one socket per loop given, each
+     * with its own guard sharing the global rate limit and one drop report. Binds them all before
+     * any loop starts, so a taken UDP port fails the start-up. Empty when UDP is off.
+     */
+    static List<UdpEchoService> openAll(UdpConfig u, Transport transport, List<EventLoop> loops,
+            InetSocketAddress at, boolean reusePort) throws IOException {
+        if (!u.enabled()) {
+            return List.of();
+        }
+        if (reusePort) {
+            PortProbe.ensureUdpFree(at);
+        }
+        List<UdpSocket> sockets = new ArrayList<>();
+        try {
+            for (EventLoop loop : loops) {
+                sockets.add(transport.bindUdp(loop, at, reusePort));
+            }
+        } catch (IOException | RuntimeException e) {
+            sockets.forEach(UdpSocket::close);
+            throw e;
+        }
+        TokenBucket global = u.globalRate() > 0 ? new TokenBucket(u.globalRate(), u.globalBurst(), System.nanoTime()) : null;
+        int[] broadcasts = ReflectionGuard.localBroadcasts();
+        DropReport report = new DropReport(u.dropLogInterval());
+        List<UdpEchoService> services = new ArrayList<>();
+        for (int i = 0; i < sockets.size(); i++) {
+            ReflectionGuard guard = new ReflectionGuard(u, at.getPort(), broadcasts, global);
+            UdpEchoService s = new UdpEchoService(loops.get(i), sockets.get(i), guard, report, u.maxDatagram());
+            report.add(s);
+            services.add(s);
+        }
+        return services;
     }
 
     /** Starts the receive loop. Loop thread. */
