@@ -108,6 +108,23 @@ class GracefulShutdownIT {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void theLauncherExecsTheServerSoSigtermReachesIt() throws Exception {
+        try (ServerProcess p = ServerProcess.startLauncher(List.of("--threads", "1"));
+                Socket c = new Socket(p.address().getAddress(), p.address().getPort())) {
+            c.setSoTimeout(20_000);
+            // The launcher's PID is the JVM's: exec, not a child (else SIGTERM would stop at bash).
+            String exe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/" + p.pid() + "/exe")).toString();
+            assertTrue(exe.endsWith("/java"), "the launcher's process runs " + exe);
+            Traffic.echo(c, "via ./coecho\n".getBytes(StandardCharsets.US_ASCII), "echo through the launcher");
+            p.terminate();
+            Traffic.assertEof(c.getInputStream(), "idle connection at shutdown");
+            assertEquals(0, p.awaitExit(Duration.ofSeconds(30)), "exit code; stderr " + p.stderr());
+            assertTrue(p.stderr().stream().anyMatch(l -> l.contains("stopped: 1 connections drained, 0 cut")), p.stderr().toString());
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 60, unit = TimeUnit.SECONDS)

@@ -46,11 +46,31 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts the jar with "serve --port 0 --bind 127.0.0.1" and args; openFiles &gt; 0 sets ulimit -n. */
     public static ServerProcess start(int openFiles, List<String> args) throws IOException, InterruptedException {
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        java.addAll(args);
+        return launch(openFiles, java);
+    }
+
+    /**
+     * Starts the repository's launcher, {@code ./coecho serve --port 0 --bind 127.0.0.1} and args, as
+     * the README says to: it must exec the JVM, so that this process is the server itself.
+     */
+    public static ServerProcess startLauncher(List<String> args) throws IOException, InterruptedException {
+        Path launcher = jar().getParent().getParent().resolve("coecho");
+        assertTrue(Files.isExecutable(launcher), "no launcher at " + launcher);
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        cmd.addAll(args);
+        return launch(0, cmd);
+    }
+
+    private static Path jar() {
         String jar = System.getProperty("coecho.jar");
         assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "system property coecho.jar must name the built jar");
-        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-jar", jar, "serve", "--port", "0", "--bind", "127.0.0.1"));
-        java.addAll(args);
+        return Path.of(jar);
+    }
+
+    private static ServerProcess launch(int openFiles, List<String> java) throws IOException, InterruptedException {
         List<String> cmd = java;
         if (openFiles > 0) {
             // exec: the JVM replaces the shell, so signals sent to the process reach it.
@@ -60,8 +80,10 @@ public final class ServerProcess implements AutoCloseable {
         // stderr goes to a file we follow, not a pipe: when a process exits, the JDK closes its pipe
         // stream under a blocked reader and keeps the last lines for itself (exactly the shutdown log).
         Path err = Files.createTempFile("coecho-stderr", ".txt");
-        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home")); // the launcher's JDK: ours
+        Process p = pb.start();
         try {
             return new ServerProcess(p, err);
         } catch (AssertionError | RuntimeException | InterruptedException e) {
