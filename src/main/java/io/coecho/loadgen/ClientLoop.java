@@ -185,6 +185,10 @@ final class ClientLoop {
         datagrams[c.ordinal()]++;
     }
 
+    void count(UdpCount c, int n) {
+        datagrams[c.ordinal()] += n;
+    }
+
     /** A datagram could not be sent (it will count as lost); logs the first time on this loop. */
     void sendFailed(IOException e) {
         if (!sendFailureLogged) {
