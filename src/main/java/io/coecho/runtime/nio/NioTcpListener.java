@@ -1,8 +1,6 @@
 package io.coecho.runtime.nio;
 
 import io.coecho.runtime.coro.Coroutine;
-import io.coecho.runtime.linux.Errno;
-import io.coecho.runtime.linux.NativeException;
 import io.coecho.runtime.net.Accepted;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
@@ -56,12 +54,9 @@ final class NioTcpListener implements TcpListener {
         }
         while (true) {
             reg.checkOpen();
-            SocketChannel accepted;
-            try {
-                accepted = channel.accept();
-            } catch (IOException e) {
-                throw shortageOr(e);
-            }
+            // A failure (EMFILE and the like) goes to the acceptor as it is: ResourceShortage reads
+            // java.nio's messages, and the acceptor backs off on a shortage.
+            SocketChannel accepted = channel.accept();
             if (accepted != null) {
                 return new NioAccepted(prepare(accepted));
             }
@@ -84,27 +79,6 @@ final class NioTcpListener implements TcpListener {
             // A peer that already reset: its first read will say so.
         }
         return accepted;
-    }
-
-    /**
-     * The acceptor backs off on a resource shortage (out of fds or memory) and gives up on anything
-     * else. It tells them apart by errno, which java.nio reports only as a message: give it one.
-     */
-    private static IOException shortageOr(IOException e) {
-        String m = e.getMessage();
-        int errno = m == null ? 0 : switch (m) {
-            case "Too many open files" -> Errno.EMFILE;
-            case "Too many open files in system" -> Errno.ENFILE;
-            case "No buffer space available" -> Errno.ENOBUFS;
-            case "Cannot allocate memory" -> Errno.ENOMEM;
-            default -> 0;
-        };
-        if (errno == 0) {
-            return e;
-        }
-        NativeException ne = new NativeException("accept", errno);
-        ne.initCause(e);
-        return ne;
     }
 
     @Override
