@@ -64,27 +64,11 @@ class GracefulShutdownIT {
                 Socket stuck = server.connect(s -> s.setReceiveBufferSize(4096))) {
             // It sends 8 MiB and never reads its echo: the server's write stalls and cannot finish.
             Traffic.Sender.start(stuck, new byte[8 << 20], false);
-            awaitWriteStuck(server);
+            // Its echo waits for a peer that never reads: from here on it can only be cut, not drained.
+            server.awaitStats("the echo waiting for the stuck peer", s -> s.writesWaiting() == 1);
             server.server().close();
             assertTrue(server.server().awaitTermination(Duration.ofSeconds(15)), target + ": did not terminate");
             assertEquals(1, server.server().stats().cut(), target + ": cut");
-        }
-    }
-
-    /**
-     * Waits until the server holds echo it cannot write (read more than it wrote) and has stopped
-     * reading: both counters unchanged across two looks 200 ms apart. Sampling a steady state, not
-     * guessing a delay: a connection that waits to read at shutdown is idle and rightly drained.
-     */
-    private static void awaitWriteStuck(TestServer server) throws InterruptedException {
-        ServerStats before = server.awaitStats("echo data held", s -> s.bytesIn() > s.bytesOut() && s.bytesIn() > 0);
-        while (true) {
-            Thread.sleep(200);
-            ServerStats now = server.server().stats();
-            if (now.bytesIn() == before.bytesIn() && now.bytesOut() == before.bytesOut() && now.bytesIn() > now.bytesOut()) {
-                return;
-            }
-            before = now;
         }
     }
 

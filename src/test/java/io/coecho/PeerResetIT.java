@@ -45,7 +45,7 @@ class PeerResetIT {
             // Never reads, with a small window: the server's echo fills it and the server's write blocks.
             Socket gone = server.connect(c -> c.setReceiveBufferSize(4096));
             Traffic.Sender sender = Traffic.Sender.start(gone, Traffic.payload(random, 32 * 1024 * 1024), false);
-            awaitStalled(sender);
+            server.awaitStats("the server's write waiting for the peer", s -> s.writesWaiting() == 1);
             // Closing with unread data makes the kernel send an RST, as a killed client's would.
             gone.close();
             assertSenderStopped(sender);
@@ -61,23 +61,6 @@ class PeerResetIT {
             Traffic.echo(ok, Traffic.payload(random, 1024 * 1024 + 3), "third client");
         }
         server.awaitStats("every connection closed", s -> s.active() == 0 && s.accepted() == 2 && s.closed() == 2);
-    }
-
-    /**
-     * Waits until the sender is done or has made no progress for 300 ms. It stops only when every
-     * buffer on the way is full, that is when the server, which reads only while it can write, is
-     * blocked writing to a client that does not read.
-     */
-    private static void awaitStalled(Traffic.Sender sender) throws InterruptedException {
-        long last = -1;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!sender.isDone() && sender.sent() != last) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("the client never stopped sending: the server reads without echoing?");
-            }
-            last = sender.sent();
-            Thread.sleep(300);
-        }
     }
 
     /** The closed socket's sender ends, with an exception, instead of hanging. */

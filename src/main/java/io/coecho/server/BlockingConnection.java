@@ -91,17 +91,23 @@ final class BlockingConnection implements Runnable {
             }
             server.bytesIn.add(n);
             buf.flip();
-            if (timed) {
-                writingSince = System.nanoTime();
-            }
-            // Blocking write: returns when all is sent; a peer that never reads is cut by the watchdog.
-            do {
+            long start = System.nanoTime();
+            writingSince = start;
+            // Virtual threads: a blocking write returns after the first bytes go out, and anything left
+            // means the send buffer is full. Platform threads: the write blocks inside the kernel until
+            // all is queued, so only its duration tells. Either way, a write that waited for the peer
+            // is counted (writeWaits); a peer that never reads is cut by the watchdog.
+            socket.write(buf);
+            boolean waited = buf.hasRemaining();
+            while (buf.hasRemaining()) {
                 socket.write(buf);
-            } while (buf.hasRemaining());
-            if (timed) {
-                lastActive = System.nanoTime();
-                writingSince = 0;
             }
+            long end = System.nanoTime();
+            if (waited || end - start >= STALLED_NANOS) {
+                server.writeWaits.increment();
+            }
+            lastActive = end;
+            writingSince = 0;
             server.bytesOut.add(n);
         }
     }
@@ -157,6 +163,18 @@ final class BlockingConnection implements Runnable {
                 // Already closed: it is ending anyway.
             }
         }
+    }
+
+    /**
+     * A write still going after this long is waiting for its peer to read (the gauge writesWaiting):
+     * copying 16 KiB into a socket takes microseconds.
+     */
+    static final long STALLED_NANOS = 5_000_000L;
+
+    /** True while this connection's current write has waited at least {@link #STALLED_NANOS}. */
+    boolean writeStalled(long now) {
+        long since = writingSince;
+        return since != 0 && now - since >= STALLED_NANOS;
     }
 
     /** Closes for a timeout: called by the watchdog with its clock reading. */

@@ -63,6 +63,7 @@ final class BlockingServer implements Server {
     final LongAdder writeTimeouts = new LongAdder();
     final LongAdder drained = new LongAdder();
     final LongAdder cut = new LongAdder();
+    final LongAdder writeWaits = new LongAdder();
 
     private BlockingServer(ServerConfig config, ServerSocketChannel listener) throws IOException {
         this.config = config;
@@ -215,12 +216,18 @@ final class BlockingServer implements Server {
         return config.engine().label() + " engine, 1 acceptor";
     }
 
+    /** Connections whose write waits for the peer now (a blocking write cannot say so; its age does). */
+    private long writesStalled() {
+        long now = System.nanoTime();
+        return connections.stream().filter(c -> c.writeStalled(now)).count();
+    }
+
     @Override
     public ServerStats stats() {
         long closedNow = closed.sum();
         return new ServerStats(Math.max(0, accepted - closedNow), accepted, closedNow, bytesIn.sum(), bytesOut.sum(),
                 idleTimeouts.sum(), writeTimeouts.sum(), drained.sum(), cut.sum(), acceptErrors,
-                admissionWaits);
+                admissionWaits, writeWaits.sum(), writesStalled());
     }
 
     @Override

@@ -25,6 +25,10 @@ final class PrometheusText {
         counter(out, "coecho_accept_errors_total", "accept() failures such as EMFILE.", loops, ServerStats::acceptErrors);
         counter(out, "coecho_received_bytes_total", "Bytes read from clients.", loops, ServerStats::bytesIn);
         counter(out, "coecho_sent_bytes_total", "Bytes echoed to clients.", loops, ServerStats::bytesOut);
+        counter(out, "coecho_write_waits_total", "Echo writes that had to wait for the peer to read.", loops,
+                ServerStats::writeWaits);
+        gauge(out, "coecho_writes_waiting", "Echo writes waiting for the peer to read now (slow readers).", loops,
+                ServerStats::writesWaiting);
         counter(out, "coecho_idle_timeouts_total", "Connections closed for inactivity.", loops, ServerStats::idleTimeouts);
         counter(out, "coecho_write_timeouts_total", "Connections closed because the peer stopped reading.", loops,
                 ServerStats::writeTimeouts);

@@ -14,17 +14,19 @@ package io.coecho.server;
  * @param cut connections cut when the shutdown timeout passed
  * @param acceptErrors accept failures (EMFILE and the like)
  * @param admissionWaits times the acceptor paused at --max-connections, leaving clients in the backlog
+ * @param writeWaits echo writes that had to wait for the peer to read, in all
+ * @param writesWaiting echo writes waiting for the peer to read right now (slow or stuck readers)
  */
 public record ServerStats(long active, long accepted, long closed, long bytesIn, long bytesOut, long idleTimeouts,
-        long writeTimeouts, long drained, long cut, long acceptErrors, long admissionWaits) {
+        long writeTimeouts, long drained, long cut, long acceptErrors, long admissionWaits, long writeWaits, long writesWaiting) {
 
     /** The sum of two snapshots. */
     public ServerStats plus(ServerStats o) {
         return new ServerStats(active + o.active, accepted + o.accepted, closed + o.closed, bytesIn + o.bytesIn,
                 bytesOut + o.bytesOut, idleTimeouts + o.idleTimeouts, writeTimeouts + o.writeTimeouts,
                 drained + o.drained, cut + o.cut, acceptErrors + o.acceptErrors,
-                admissionWaits + o.admissionWaits);
+                admissionWaits + o.admissionWaits, writeWaits + o.writeWaits, writesWaiting + o.writesWaiting);
     }
 
-    public static final ServerStats ZERO = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final ServerStats ZERO = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

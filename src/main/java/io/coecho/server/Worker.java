@@ -217,6 +217,7 @@ final class Worker {
 
     ServerStats stats() {
         return new ServerStats(active, accepted, closed, bytesIn, bytesOut, idleTimeouts, writeTimeouts, drained, cut,
-                acceptErrors, admissionWaits);
+                acceptErrors, admissionWaits, loop.stats().writeWaits(),
+                loop.stats().writesWaiting());
     }
 }

@@ -2,7 +2,7 @@ package io.coecho.runtime.linux;
 
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.TcpStream;
-import io.coecho.runtime.reactor.BufferPool;
+import io.coecho.runtime.reactor.EventLoop;
 import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -25,13 +25,13 @@ final class EpollTcpStream implements TcpStream {
 
     private final EpollRegistration reg;
     private final Syscalls sys;
-    private final BufferPool buffers;
+    private final EventLoop loop;
     private int readsInRow;
 
     EpollTcpStream(EpollRegistration reg) {
         this.reg = reg;
         this.sys = reg.poller.sys();
-        this.buffers = reg.poller.loop().buffers();
+        this.loop = reg.poller.loop();
     }
 
     @Override
@@ -106,7 +106,7 @@ final class EpollTcpStream implements TcpStream {
      * this connection reads nothing more: the echo's back-pressure.
      */
     private void writeBlocked(MemorySegment src, long sent) throws IOException {
-        try (UnsentBytes unsent = UnsentBytes.keep(buffers, src, sent)) {
+        try (UnsentBytes unsent = UnsentBytes.keep(loop, src, sent)) {
             MemorySegment pending = unsent.bytes();
             long remaining = pending.byteSize();
             long off = 0;

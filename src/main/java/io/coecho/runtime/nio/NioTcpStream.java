@@ -2,7 +2,7 @@ package io.coecho.runtime.nio;
 
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.TcpStream;
-import io.coecho.runtime.reactor.BufferPool;
+import io.coecho.runtime.reactor.EventLoop;
 import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -27,7 +27,7 @@ final class NioTcpStream implements TcpStream {
 
     private final NioRegistration reg;
     private final SocketChannel channel;
-    private final BufferPool buffers;
+    private final EventLoop loop;
     /** Known once connected (the channel caches it); kept for log lines after close. */
     private final InetSocketAddress remote;
     private int readsInRow;
@@ -35,7 +35,7 @@ final class NioTcpStream implements TcpStream {
     NioTcpStream(NioRegistration reg) throws IOException {
         this.reg = reg;
         this.channel = (SocketChannel) reg.channel;
-        this.buffers = reg.poller.loop().buffers();
+        this.loop = reg.poller.loop();
         this.remote = (InetSocketAddress) channel.getRemoteAddress();
     }
 
@@ -87,7 +87,7 @@ final class NioTcpStream implements TcpStream {
      * this connection reads nothing more: the echo's back-pressure.
      */
     private void writeBlocked(MemorySegment src, long sent) throws IOException {
-        try (UnsentBytes unsent = UnsentBytes.keep(buffers, src, sent)) {
+        try (UnsentBytes unsent = UnsentBytes.keep(loop, src, sent)) {
             ByteBuffer out = unsent.bytes().asByteBuffer();
             while (out.hasRemaining()) {
                 // Write interest is armed for this wait only: a socket is almost always writable,

@@ -10,6 +10,8 @@ public final class LoopStats {
     long turns;
     long events;
     long busyNanos;
+    long writeWaits;
+    long writesWaiting;
 
     public long turns() {
         return turns;
@@ -17,6 +19,16 @@ public final class LoopStats {
 
     public long events() {
         return events;
+    }
+
+    /** Writes that had to wait for a peer to read (the socket's send buffer was full), in all. */
+    public long writeWaits() {
+        return writeWaits;
+    }
+
+    /** Writes waiting for a peer to read right now: connections held up by slow readers. */
+    public long writesWaiting() {
+        return writesWaiting;
     }
 
     /** Nanoseconds the loop spent outside its poller's wait. */
