@@ -3,14 +3,10 @@ package io.coecho.loadgen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.coecho.cli.Main;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,9 +71,9 @@ class LoadGeneratorIT {
     @Test
     void jsonHasExactlyTheFieldsTheHarnessReads() throws Exception {
         InetSocketAddress a = startServer();
-        Run run = cli("--port", "" + a.getPort(), "-c", "3", "-d", "300ms", "-w", "100ms", "-P", "2", "--json");
-        assertEquals(0, run.exit, run.err);
-        String json = run.out.strip();
+        BenchRun run = BenchRun.of("--port", "" + a.getPort(), "-c", "3", "-d", "300ms", "-w", "100ms", "-P", "2", "--json");
+        assertEquals(0, run.exit(), run.err());
+        String json = run.out().strip();
         assertEquals(1, json.lines().count(), json);
         List<String> keys = new ArrayList<>();
         Matcher m = Pattern.compile("\"(\\w+)\":").matcher(json);
@@ -98,32 +94,32 @@ class LoadGeneratorIT {
             assertEquals(4, r.failures(Failure.MISMATCH), r.toTable());
             assertTrue(r.details().getFirst().contains("offset " + FaultyServer.CORRUPT_AT), r.details().toString());
 
-            Run run = cli("127.0.0.1", "" + bad.address().getPort(), "-c", "2", "-d", "300ms", "-w", "0", "--json");
-            assertEquals(1, run.exit);
-            assertTrue(run.out.contains("\"mismatch\":2") && run.out.contains("\"ok\":false"), run.out);
-            assertTrue(run.err.contains("2 mismatch"), run.err);
+            BenchRun run = BenchRun.of("127.0.0.1", "" + bad.address().getPort(), "-c", "2", "-d", "300ms", "-w", "0", "--json");
+            assertEquals(1, run.exit());
+            assertTrue(run.out().contains("\"mismatch\":2") && run.out().contains("\"ok\":false"), run.out());
+            assertTrue(run.err().contains("2 mismatch"), run.err());
         }
     }
 
     @Test
     void aServerThatNeverAnswersLeavesSilentConnections() throws Exception {
         try (FaultyServer mute = FaultyServer.start(FaultyServer.Fault.SILENT)) {
-            Run run = cli("127.0.0.1", "" + mute.address().getPort(), "-c", "3", "-d", "300ms", "-w", "0");
-            assertEquals(1, run.exit);
-            assertTrue(run.out.contains("3 silent"), run.out);
-            assertTrue(run.err.contains("failed the run: 3 silent"), run.err);
+            BenchRun run = BenchRun.of("127.0.0.1", "" + mute.address().getPort(), "-c", "3", "-d", "300ms", "-w", "0");
+            assertEquals(1, run.exit());
+            assertTrue(run.out().contains("3 silent"), run.out());
+            assertTrue(run.err().contains("failed the run: 3 silent"), run.err());
         }
     }
 
     @Test
     void badOptionsGetOneClearLineAndExitTwo() throws Exception {
-        assertUsage("connections must be between 1", "-c", "0");
-        assertUsage("'-5' is not a size", "--size=-5");
-        assertUsage("--size must be between 1 B and 16 MiB", "--size", "17MiB");
-        assertUsage("port must be between 1 and 65535", "--port", "70000");
+        BenchRun.assertUsage("connections must be between 1", "-c", "0");
+        BenchRun.assertUsage("'-5' is not a size", "--size=-5");
+        BenchRun.assertUsage("--size must be between 1 B and 16 MiB", "--size", "17MiB");
+        BenchRun.assertUsage("port must be between 1 and 65535", "--port", "70000");
         // An impossible IPv6 literal: refused without a DNS query (tests send nothing off loopback).
-        assertUsage("unknown host '1::2::3'", "--host", "1::2::3");
-        assertUsage("--rate must be a positive", "--rate", "0");
+        BenchRun.assertUsage("unknown host '1::2::3'", "--host", "1::2::3");
+        BenchRun.assertUsage("--rate must be a positive", "--rate", "0");
     }
 
     @Test
@@ -132,37 +128,8 @@ class LoadGeneratorIT {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Run run = cli("127.0.0.1", "" + port, "-c", "5", "-d", "200ms", "-w", "0");
-        assertEquals(2, run.exit, run.err);
-        assertEquals("coecho: cannot connect to 127.0.0.1:" + port + ": connection refused", run.err.strip());
-    }
-
-    private static void assertUsage(String message, String... args) {
-        Run run = cli(args);
-        assertEquals(2, run.exit, run.err);
-        String first = run.err.lines().findFirst().orElse("");
-        assertTrue(first.startsWith("coecho: ") && first.contains(message), run.err);
-        assertTrue(!run.err.contains("Exception") && !run.err.contains("\tat "), "no stack trace: " + run.err);
-    }
-
-    private record Run(int exit, String out, String err) {}
-
-    private static Run cli(String... args) {
-        String[] full = new String[args.length + 1];
-        full[0] = "bench";
-        System.arraycopy(args, 0, full, 1, args.length);
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(full);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        BenchRun run = BenchRun.of("127.0.0.1", "" + port, "-c", "5", "-d", "200ms", "-w", "0");
+        assertEquals(2, run.exit(), run.err());
+        assertEquals("coecho: cannot connect to 127.0.0.1:" + port + ": connection refused", run.err().strip());
     }
 }

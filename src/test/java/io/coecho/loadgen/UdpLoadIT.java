@@ -3,19 +3,15 @@ package io.coecho.loadgen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.coecho.cli.Main;
 import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.UdpConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -59,16 +55,16 @@ class UdpLoadIT {
     @ValueSource(strings = {"epoll", "nio"})
     void withLimitsOffEveryDatagramComesBackVerified(String transport) throws Exception {
         InetSocketAddress a = startServer("127.0.0.1", unlimited());
-        Run run = cli("--udp", "--port", "" + a.getPort(), "--transport", transport, "-c", "4", "-P", "4",
+        BenchRun run = BenchRun.of("--udp", "--port", "" + a.getPort(), "--transport", transport, "-c", "4", "-P", "4",
                 "-t", "2", "-d", "500ms", "-w", "100ms", "--json");
-        assertEquals(0, run.exit, run.err + run.out);
-        assertTrue(run.out.contains("\"errors\":{\"mismatch\":0,\"connect\":0,\"reset\":0,\"eof\":0,\"silent\":0}"), run.out);
-        assertTrue(field(run.out, "messages") > 0, run.out);
-        assertTrue(field(run.out, "sent") > 0, run.out);
-        assertEquals(field(run.out, "sent"), field(run.out, "received"), run.out);
-        assertEquals(0, field(run.out, "lost"), run.out);
-        assertEquals(0, field(run.out, "duplicates") + field(run.out, "late") + field(run.out, "unexpected"), run.out);
-        assertTrue(run.out.strip().endsWith("\"ok\":true}"), run.out);
+        assertEquals(0, run.exit(), run.err() + run.out());
+        assertTrue(run.out().contains("\"errors\":{\"mismatch\":0,\"connect\":0,\"reset\":0,\"eof\":0,\"silent\":0}"), run.out());
+        assertTrue(field(run.out(), "messages") > 0, run.out());
+        assertTrue(field(run.out(), "sent") > 0, run.out());
+        assertEquals(field(run.out(), "sent"), field(run.out(), "received"), run.out());
+        assertEquals(0, field(run.out(), "lost"), run.out());
+        assertEquals(0, field(run.out(), "duplicates") + field(run.out(), "late") + field(run.out(), "unexpected"), run.out());
+        assertTrue(run.out().strip().endsWith("\"ok\":true}"), run.out());
     }
 
     @Test
@@ -87,20 +83,20 @@ class UdpLoadIT {
     @Test
     void theServersDefaultRateLimitShowsAsLossAndFailsTheRun() throws Exception {
         InetSocketAddress a = startServer("127.0.0.1", UdpConfig.DEFAULTS.enable()); // 100 datagrams/s per source
-        Run run = cli("--udp", "--port", "" + a.getPort(), "-c", "4", "-P", "16", "-d", "500ms", "-w", "0",
+        BenchRun run = BenchRun.of("--udp", "--port", "" + a.getPort(), "-c", "4", "-P", "16", "-d", "500ms", "-w", "0",
                 "--udp-timeout", "100ms", "--max-loss", "1", "--json");
-        assertEquals(1, run.exit, run.err + run.out);
-        long sent = field(run.out, "sent");
-        long lost = field(run.out, "lost");
-        assertTrue(lost > 0 && field(run.out, "received") > 0, run.out);
-        assertEquals(sent, field(run.out, "received") + lost, "every datagram received or lost: " + run.out);
-        assertTrue(run.out.contains("\"mismatch\":0") && run.out.contains("\"ok\":false"), run.out);
-        assertTrue(run.err.contains("of datagrams lost (more than 1%)"), run.err);
+        assertEquals(1, run.exit(), run.err() + run.out());
+        long sent = field(run.out(), "sent");
+        long lost = field(run.out(), "lost");
+        assertTrue(lost > 0 && field(run.out(), "received") > 0, run.out());
+        assertEquals(sent, field(run.out(), "received") + lost, "every datagram received or lost: " + run.out());
+        assertTrue(run.out().contains("\"mismatch\":0") && run.out().contains("\"ok\":false"), run.out());
+        assertTrue(run.err().contains("of datagrams lost (more than 1%)"), run.err());
 
-        Run reportOnly = cli("--udp", "--port", "" + a.getPort(), "-c", "2", "-P", "8", "-d", "300ms", "-w", "0",
+        BenchRun reportOnly = BenchRun.of("--udp", "--port", "" + a.getPort(), "-c", "2", "-P", "8", "-d", "300ms", "-w", "0",
                 "--udp-timeout", "100ms", "--max-loss", "100");
-        assertEquals(0, reportOnly.exit, reportOnly.err + reportOnly.out);
-        assertTrue(reportOnly.out.contains("datagrams") && reportOnly.out.contains("lost"), reportOnly.out);
+        assertEquals(0, reportOnly.exit(), reportOnly.err() + reportOnly.out());
+        assertTrue(reportOnly.out().contains("datagrams") && reportOnly.out().contains("lost"), reportOnly.out());
     }
 
     @Test
@@ -110,26 +106,20 @@ class UdpLoadIT {
             assertEquals(4, r.failures(Failure.MISMATCH), r.toTable());
             assertTrue(r.details().getFirst().contains("wrong byte " + CorruptingUdpServer.CORRUPT_AT), r.details().toString());
 
-            Run run = cli("--udp", "127.0.0.1", "" + bad.address().getPort(), "-c", "2", "-d", "300ms", "-w", "0");
-            assertEquals(1, run.exit, run.err + run.out);
-            assertTrue(run.err.contains("2 mismatch"), run.err);
+            BenchRun run = BenchRun.of("--udp", "127.0.0.1", "" + bad.address().getPort(), "-c", "2", "-d", "300ms", "-w", "0");
+            assertEquals(1, run.exit(), run.err() + run.out());
+            assertTrue(run.err().contains("2 mismatch"), run.err());
         }
     }
 
     @Test
     void badOptionsExitTwo() {
-        assertUsage("--size must be at most 65507 B with --udp", "--udp", "--size", "70000");
-        assertUsage("pipeline must be between 1", "--udp", "--pipeline", "0");
-        assertUsage("pipeline must be at most 128", "--udp", "--size", "1", "--pipeline", "129");
-        assertUsage("maximum loss must be between 0 and 100", "--udp", "--max-loss", "101");
+        BenchRun.assertUsage("--size must be at most 65507 B with --udp", "--udp", "--size", "70000");
+        BenchRun.assertUsage("pipeline must be between 1", "--udp", "--pipeline", "0");
+        BenchRun.assertUsage("pipeline must be at most 128", "--udp", "--size", "1", "--pipeline", "129");
+        BenchRun.assertUsage("maximum loss must be between 0 and 100", "--udp", "--max-loss", "101");
     }
 
-    private static void assertUsage(String message, String... args) {
-        Run run = cli(args);
-        assertEquals(2, run.exit, run.err);
-        assertTrue(run.err.startsWith("coecho: ") && run.err.lines().findFirst().orElse("").contains(message), run.err);
-        assertTrue(!run.err.contains("Exception") && !run.err.contains("\tat "), "no stack trace: " + run.err);
-    }
 
     private static long field(String json, String name) {
         Matcher m = Pattern.compile("\"" + name + "\":(\\d+)").matcher(json);
@@ -137,26 +127,6 @@ class UdpLoadIT {
         return Long.parseLong(m.group(1));
     }
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run cli(String... args) {
-        String[] full = new String[args.length + 1];
-        full[0] = "bench";
-        System.arraycopy(args, 0, full, 1, args.length);
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(full);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     /** A UDP echo server on a blocking JDK socket and one thread that flips byte CORRUPT_AT of every datagram. */
     private static final class CorruptingUdpServer implements AutoCloseable {
