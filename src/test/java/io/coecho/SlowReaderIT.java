@@ -21,6 +21,8 @@ class SlowReaderIT {
     private static final int MAX = 16 * 1024 * 1024;
     /** Client receive buffer: small, so the server's send buffer fills and its writes block. */
     private static final int CLIENT_RCVBUF = 8 * 1024;
+    /** Payloads at least this large cannot fit the buffers between server and reader (see readSlowly). */
+    private static final int STALL_ABOVE = 12 * 1024 * 1024;
 
     @ParameterizedTest
     @MethodSource("io.coecho.ServerTarget#selected")
@@ -36,7 +38,7 @@ class SlowReaderIT {
                 byte[] payload = Traffic.payload(random, size);
                 try (Socket s = server.connect(c -> c.setReceiveBufferSize(CLIENT_RCVBUF))) {
                     Traffic.Sender sender = Traffic.Sender.start(s, payload, true);
-                    byte[] back = readSlowly(s.getInputStream(), size, random);
+                    byte[] back = readSlowly(s.getInputStream(), size, random, server);
                     Traffic.assertEof(s.getInputStream(), what);
                     sender.join();
                     assertArrayEquals(payload, back, what + ": echo differs");
@@ -53,19 +55,25 @@ class SlowReaderIT {
     }
 
     /**
-     * Reads n bytes in small random chunks (1 B to 4 KiB a call) through an 8 KiB receive window, far
-     * slower than the server can write: its send buffer fills and its writes wait, which the test then
-     * checks (writeWaits) rather than assumes.
+     * Reads n bytes in small random chunks (1 B to 4 KiB a call) through an 8 KiB receive window. For a
+     * payload larger than every buffer on the way, it stops reading after the first 64 KiB until the
+     * server reports a write waiting for it: so the server's write goes partial and must resume on
+     * readiness, every time, on any machine, and without guessing at a pause.
      */
-    private static byte[] readSlowly(InputStream in, int n, Random random) throws IOException {
+    private static byte[] readSlowly(InputStream in, int n, Random random, TestServer server) throws Exception {
         byte[] b = new byte[n];
         int off = 0;
+        boolean stalled = n < STALL_ABOVE;
         while (off < n) {
             int r = in.read(b, off, Math.min(n - off, 1 + random.nextInt(4096)));
             if (r < 0) {
                 throw new java.io.EOFException("EOF after " + off + " of " + n + " bytes");
             }
             off += r;
+            if (!stalled && off >= 64 * 1024) {
+                stalled = true;
+                server.awaitStats("the server's write waiting for this reader", st -> st.writesWaiting() >= 1);
+            }
         }
         return b;
     }
