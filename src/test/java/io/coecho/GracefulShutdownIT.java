@@ -62,13 +62,14 @@ class GracefulShutdownIT {
     void cutsAConnectionThatCannotFinishAtTheShutdownTimeout(ServerTarget target) throws Exception {
         try (TestServer server = TestServer.start(target, c -> c.withShutdownTimeout(Duration.ofMillis(300)));
                 Socket stuck = server.connect(s -> s.setReceiveBufferSize(4096))) {
-            // It sends 8 MiB and never reads its echo: the server's write stalls and cannot finish.
-            Traffic.Sender.start(stuck, new byte[8 << 20], false);
+            // It sends and never reads its echo: the server's write stalls and cannot finish.
+            Traffic.Sender flood = Traffic.Sender.flood(stuck, 1L << 32);
             // Its echo waits for a peer that never reads: from here on it can only be cut, not drained.
             server.awaitStats("the echo waiting for the stuck peer", s -> s.writesWaiting() == 1);
             server.server().close();
             assertTrue(server.server().awaitTermination(Duration.ofSeconds(15)), target + ": did not terminate");
             assertEquals(1, server.server().stats().cut(), target + ": cut");
+            flood.stop();
         }
     }
 
@@ -114,23 +115,21 @@ class GracefulShutdownIT {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aSecondSignalExitsAtOnce(ServerTarget target) throws Exception {
         List<String> args = new ArrayList<>(target.cliArgs());
-        args.addAll(List.of("--shutdown-timeout", "5m", "--write-timeout", "0"));
+        args.addAll(List.of("--shutdown-timeout", "5m", "--write-timeout", "0", "--metrics", "127.0.0.1:0"));
         try (ServerProcess p = ServerProcess.start(0, args);
                 Socket stuck = new Socket()) {
             stuck.setReceiveBufferSize(4096);
             stuck.connect(p.address(), 10_000);
-            // It never reads: once the server has taken a few MiB its echo is stuck, the drain cannot finish.
-            Traffic.Sender sender = Traffic.Sender.start(stuck, new byte[8 << 20], false);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (sender.sent() < (2 << 20) && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
-            }
-            assertTrue(sender.sent() >= (2 << 20), target + ": the server never read");
+            // It sends and never reads until the server reports its echo waiting for it: stuck by
+            // construction, however much the kernel's buffers take, so the drain cannot finish.
+            Traffic.Sender flood = Traffic.Sender.flood(stuck, 1L << 32);
+            p.awaitMetric("coecho_writes_waiting", n -> n == 1, Duration.ofSeconds(20));
             p.terminate();
             p.awaitLine("shutting down", Duration.ofSeconds(20));
             p.terminate();
             assertEquals(130, p.awaitExit(Duration.ofSeconds(20)), target + ": exit code; stderr " + p.stderr());
             assertTrue(p.stderr().stream().anyMatch(l -> l.contains("second signal")), target + ": " + p.stderr());
+            flood.stop();
         }
     }
 }

@@ -5,18 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.coecho.server.MetricsEndpoint;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -41,12 +35,12 @@ class MetricsIT {
                 }
             }
             server.awaitStats("three closed", s -> s.closed() == 3);
-            String body = scrape(metrics);
-            assertEquals(3, sum(body, "coecho_connections_accepted_total"), target + ":\n" + body);
-            assertEquals(3, sum(body, "coecho_connections_closed_total"), target + ":\n" + body);
-            assertEquals(0, sum(body, "coecho_connections_active"), target + ":\n" + body);
-            assertEquals(3L * payload.length, sum(body, "coecho_received_bytes_total"), target + ":\n" + body);
-            assertEquals(3L * payload.length, sum(body, "coecho_sent_bytes_total"), target + ":\n" + body);
+            String body = Scrape.metrics(metrics.address());
+            assertEquals(3, Scrape.sum(body, "coecho_connections_accepted_total"), target + ":\n" + body);
+            assertEquals(3, Scrape.sum(body, "coecho_connections_closed_total"), target + ":\n" + body);
+            assertEquals(0, Scrape.sum(body, "coecho_connections_active"), target + ":\n" + body);
+            assertEquals(3L * payload.length, Scrape.sum(body, "coecho_received_bytes_total"), target + ":\n" + body);
+            assertEquals(3L * payload.length, Scrape.sum(body, "coecho_sent_bytes_total"), target + ":\n" + body);
             assertTrue(body.contains("# TYPE coecho_connections_active gauge"), body);
         }
     }
@@ -64,29 +58,5 @@ class MetricsIT {
             String line = p.awaitLine("connections active=1", Duration.ofSeconds(20));
             assertTrue(line.contains("MiB/s"), line);
         }
-    }
-
-    private static String scrape(MetricsEndpoint metrics) throws Exception {
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + metrics.address().getPort() + "/metrics"))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, r.statusCode());
-            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
-            return r.body();
-        }
-    }
-
-    /** The sum of a metric's samples over its labels (what PromQL's sum() would give). */
-    private static long sum(String body, String metric) {
-        Matcher m = Pattern.compile("(?m)^" + metric + "\\{[^}]*\\} (\\d+)$").matcher(body);
-        long total = 0;
-        boolean found = false;
-        while (m.find()) {
-            found = true;
-            total += Long.parseLong(m.group(1));
-        }
-        assertTrue(found, "no samples of " + metric);
-        return total;
     }
 }

@@ -42,9 +42,10 @@ class PeerResetIT {
     void vanishWhileServerWrites(ServerTarget target) throws Exception {
         Random random = new Random();
         try (LogCapture log = LogCapture.start(Level.WARNING); TestServer server = TestServer.start(target)) {
-            // Never reads, with a small window: the server's echo fills it and the server's write blocks.
+            // Never reads, with a small window: it sends until the server's echo fills it and the
+            // server's write waits, however much the kernel's buffers take.
             Socket gone = server.connect(c -> c.setReceiveBufferSize(4096));
-            Traffic.Sender sender = Traffic.Sender.start(gone, Traffic.payload(random, 32 * 1024 * 1024), false);
+            Traffic.Sender sender = Traffic.Sender.flood(gone, 1L << 32);
             server.awaitStats("the server's write waiting for the peer", s -> s.writesWaiting() == 1);
             // Closing with unread data makes the kernel send an RST, as a killed client's would.
             gone.close();

@@ -19,26 +19,30 @@ import java.util.regex.Pattern;
 /**
  * {@code coecho serve} as a real process (the built jar, as a user starts it), for what only a
  * process shows: signals, exit codes, the log, the open-files limit. Its stderr is read line by line
- * as it comes; the process is killed when the test closes it.
+ * as it comes; the process is killed when the test closes it. Once {@link #awaitExit} has returned,
+ * {@link #stderr()} holds every line the process wrote: it waits for the follower to read to the end.
  *
- * <p>Used from the test thread; one reader thread per process.
+ * <p>Used from the test thread; one follower thread per process.
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
+    private static final Pattern METRICS = Pattern.compile("metrics at http://[^ ]+:(\\d+)/metrics");
 
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> seen = new ArrayList<>();
     private final int port;
+    private InetSocketAddress metrics;
 
     private final Path stderrFile;
+    private final Thread follower;
 
     private ServerProcess(Process process, Path stderrFile) throws InterruptedException {
         this.process = process;
         this.stderrFile = stderrFile;
-        Thread reader = new Thread(this::pump, "server-stderr");
-        reader.setDaemon(true);
-        reader.start();
+        this.follower = new Thread(this::pump, "server-stderr");
+        follower.setDaemon(true);
+        follower.start();
         Matcher m = LISTENING.matcher(awaitLine("listening on ", Duration.ofSeconds(30)));
         assertTrue(m.find(), "no port in the start-up line: " + seen);
         this.port = Integer.parseInt(m.group(1));
@@ -145,18 +149,47 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits, within timeout, until the sum of metric's samples satisfies condition, scraping the
+     * endpoint that the process announced (start it with {@code --metrics 127.0.0.1:0}); returns the
+     * last value. Polling a condition with a deadline, not waiting for a guessed time.
+     */
+    public long awaitMetric(String metric, java.util.function.LongPredicate condition, Duration timeout) throws Exception {
+        if (metrics == null) {
+            Matcher m = METRICS.matcher(awaitLine("metrics at http://", timeout));
+            assertTrue(m.find(), "no address in the metrics line: " + seen);
+            metrics = new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long value = Scrape.sum(Scrape.metrics(metrics), metric);
+            if (condition.test(value)) {
+                return value;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "never saw the awaited value of " + metric + "; last " + value);
+            Thread.sleep(10);
+        }
+    }
+
     /** Sends SIGTERM (Process.destroy on Linux). */
     public void terminate() {
         process.destroy();
     }
 
-    /** Waits for the exit and returns the exit code; fails after timeout. */
+    /**
+     * Waits for the exit, then for the follower to have read every line the process wrote (it reads
+     * to the end of the file after it sees the process gone, and a dead process writes nothing more);
+     * returns the exit code. Fails after timeout.
+     */
     public int awaitExit(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         assertTrue(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS), "server still running after " + timeout);
+        follower.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        assertTrue(!follower.isAlive(), "the server exited, but its stderr was not read to the end within " + timeout);
         return process.exitValue();
     }
 
-    /** Every stderr line read so far, and what is left once the process ended. */
+    /** Every stderr line read so far; after {@link #awaitExit}, every line the process wrote. */
     public List<String> stderr() {
         lines.drainTo(seen);
         return List.copyOf(seen);

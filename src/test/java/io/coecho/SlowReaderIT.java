@@ -15,14 +15,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A client that sends fast and reads slowly, with a small receive window: the server's sends go
  * partial and must resume when the socket is writable again, never lose or reorder a byte, and never
- * treat the partial write as an error. Sizes from 1 B to 16 MiB.
+ * treat the partial write as an error. Sizes from 1 B to 16 MiB (more where the kernel buffers more).
  */
 class SlowReaderIT {
-    private static final int MAX = 16 * 1024 * 1024;
     /** Client receive buffer: small, so the server's send buffer fills and its writes block. */
     private static final int CLIENT_RCVBUF = 8 * 1024;
-    /** Payloads at least this large cannot fit the buffers between server and reader (see readSlowly). */
-    private static final int STALL_ABOVE = 12 * 1024 * 1024;
+    /**
+     * Payloads at least this large cannot fit in the server's send buffer (which autotunes up to
+     * net.ipv4.tcp_wmem's maximum, read from this machine) plus the reader's window and its first
+     * 64 KiB: a reader that stops there makes the server's write wait (see readSlowly).
+     */
+    private static final int STALL_ABOVE = tcpSendBufferMax() + (1 << 20);
+    /** The largest payload: 16 MiB, or more where the kernel's buffers are larger, so that it stalls. */
+    private static final int MAX = Math.max(16 * 1024 * 1024, STALL_ABOVE);
 
     @ParameterizedTest
     @MethodSource("io.coecho.ServerTarget#selected")
@@ -47,6 +52,16 @@ class SlowReaderIT {
             // The point of a slow reader: the server's writes had to wait and resume on readiness.
             assertTrue(server.server().stats().writeWaits() > 0,
                     target + ": no write ever waited, so the resume path was not exercised");
+        }
+    }
+
+    private static int tcpSendBufferMax() {
+        try {
+            String[] wmem = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_wmem")).get(0)
+                    .trim().split("\\s+");
+            return Integer.parseInt(wmem[2]);
+        } catch (IOException | RuntimeException e) {
+            throw new AssertionError("cannot read net.ipv4.tcp_wmem, which sizes this test's stalled payload", e);
         }
     }
 

@@ -29,8 +29,10 @@ class TimeoutsIT {
                 Socket idle = server.connect();
                 Socket chatty = server.connect()) {
             byte[] hi = "hi\n".getBytes(StandardCharsets.US_ASCII);
-            Traffic.echo(idle, hi, "idle, first echo");
+            // Before the idle client's last traffic, so the server's idle clock starts after ours: the
+            // close cannot come sooner than the timeout after this, however the threads are scheduled.
             long start = System.nanoTime();
+            Traffic.echo(idle, hi, "idle, first echo");
             // The chatty client talks every 100 ms until the idle one has been closed: it must survive.
             InputStream idleIn = idle.getInputStream();
             idle.setSoTimeout(100);
@@ -41,7 +43,7 @@ class TimeoutsIT {
             }
             long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertEquals(-1, eof, target + ": idle connection should end with EOF");
-            assertTrue(waited >= 1400, target + ": closed after " + waited + " ms, before the idle timeout");
+            assertTrue(waited >= 1500, target + ": closed after " + waited + " ms, before the idle timeout");
             Traffic.echo(chatty, hi, "chatty client after the idle one was closed");
             ServerStats s = server.awaitStats("one idle timeout", st -> st.idleTimeouts() == 1);
             assertEquals(0, s.writeTimeouts(), target + ": " + s);
@@ -55,7 +57,9 @@ class TimeoutsIT {
         try (TestServer server = TestServer.start(target, c -> c.withTimeouts(Duration.ZERO, Duration.ofMillis(500)));
                 Socket stuck = server.connect(s -> s.setReceiveBufferSize(4096));
                 Socket good = server.connect()) {
-            Traffic.Sender sender = Traffic.Sender.start(stuck, new byte[16 << 20], false);
+            // It sends without reading until its sends fail: however much the buffers take, the server's
+            // write waits at some point, and the write timeout must cut it.
+            Traffic.Sender sender = Traffic.Sender.flood(stuck, 1L << 32);
             // The stuck client's sends fail once the server cuts it (reset or broken pipe).
             Exception failure = assertThrowsWithin(sender);
             assertTrue(failure instanceof IOException, target + ": " + failure);
@@ -85,6 +89,6 @@ class TimeoutsIT {
         } catch (Exception e) {
             return e;
         }
-        throw new AssertionError("all 16 MiB were taken by a server that should have cut the connection");
+        throw new AssertionError("4 GiB were taken by a server that should have cut the connection");
     }
 }

@@ -64,6 +64,7 @@ public final class Traffic {
     public static final class Sender {
         private final CompletableFuture<Void> done = new CompletableFuture<>();
         private final AtomicLong sent = new AtomicLong();
+        private volatile boolean stopped;
 
         private Sender() {}
 
@@ -89,6 +90,35 @@ public final class Traffic {
                 }
             });
             return sender;
+        }
+
+        /**
+         * Writes zeros without reading until the socket fails (the server cut it, or the test closed
+         * it), the test calls {@link #stop()}, or limit bytes have gone. For a peer that must end up
+         * stuck however large the kernel's buffers are: wait for the server to report its write waiting
+         * instead of guessing how many bytes the buffers between the two can hold.
+         */
+        public static Sender flood(Socket s, long limit) {
+            Sender sender = new Sender();
+            Thread.ofVirtual().name("flood").start(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    OutputStream out = s.getOutputStream();
+                    while (!sender.stopped && sender.sent.get() < limit) {
+                        out.write(chunk);
+                        sender.sent.addAndGet(chunk.length);
+                    }
+                    sender.done.complete(null);
+                } catch (Throwable t) {
+                    sender.done.completeExceptionally(t);
+                }
+            });
+            return sender;
+        }
+
+        /** Makes a flood stop after its current write (one that is blocked stays blocked). */
+        public void stop() {
+            stopped = true;
         }
 
         /** Bytes the socket has accepted so far. */

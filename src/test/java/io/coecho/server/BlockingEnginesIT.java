@@ -201,15 +201,11 @@ class BlockingEnginesIT {
     @EnumSource(value = Engine.class, names = {"VIRTUAL_THREADS", "THREADS"})
     void gracefulCloseCutsWhatIsStillBusyAtTheShutdownTimeout(Engine engine) throws Exception {
         Server server = Server.start(config(engine, 0, Duration.ofMillis(300)));
-        byte[] flood = random(32 * 1024 * 1024);
-        try (Socket stuck = connect(server)) {
-            CompletableFuture.runAsync(() -> {
-                try {
-                    stuck.getOutputStream().write(flood); // and never reads: the server stays busy writing
-                } catch (IOException e) {
-                    // expected: the server cuts it
-                }
-            });
+        try (Socket stuck = new Socket()) {
+            stuck.setReceiveBufferSize(4096);
+            stuck.connect(server.address(), 5_000);
+            // It sends and never reads, until the server stays busy writing (however large the buffers).
+            io.coecho.Traffic.Sender.flood(stuck, 1L << 32);
             // Blocked writing (not in a read, which a drain would end): the server says so.
             await(() -> server.stats().writesWaiting() == 1, "the server blocks writing to the stuck peer");
             server.close();
@@ -248,15 +244,9 @@ class BlockingEnginesIT {
         ServerConfig d = ServerConfig.loopback();
         Server server = Server.start(new ServerConfig(d.address(), 1, d.bufferSize(), d.transport(), engine,
                 d.backlog(), 0, Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(5)));
-        byte[] flood = random(32 * 1024 * 1024);
         try (Socket idle = connect(server); Socket stuck = connect(server)) {
-            CompletableFuture.runAsync(() -> {
-                try {
-                    stuck.getOutputStream().write(flood); // and never reads
-                } catch (IOException e) {
-                    // expected: the server cuts it
-                }
-            });
+            // It sends and never reads until the server cuts it: the flood fails then.
+            io.coecho.Traffic.Sender.flood(stuck, 1L << 32);
             assertEquals(-1, idle.getInputStream().read(), "closed after 1 s without traffic");
             await(() -> server.stats().writeTimeouts() == 1, "the peer that stopped reading is cut");
             assertEquals(1, server.stats().idleTimeouts());
