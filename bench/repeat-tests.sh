@@ -62,8 +62,14 @@ fi
 
 select=()
 if [ -n "$test" ]; then
-  # Surefire runs *Test classes, failsafe *IT classes: name the test to both, let neither complain.
-  select=(-Dtest="$test" -Dit.test="$test" -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false)
+  # Failsafe runs the *IT classes after the jar is built, surefire the others before it; surefire
+  # would run a class named to it whatever its name, so name the test to its own plugin only.
+  if [[ "${test%%#*}" == *IT ]]; then
+    select=(-Dtest=none -Dit.test="$test")
+  else
+    select=(-Dtest="$test" -Dit.test=none)
+  fi
+  select+=(-Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false)
 fi
 failed_runs=0
 for i in $(seq "$runs"); do
