@@ -15,7 +15,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,30 +45,28 @@ class NioPollerIT {
             }
             return (Void) null;
         }).toFuture();
-        AtomicLong written = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
         try (Socket client = new Socket()) {
             client.connect(listener.localAddress(), 5000);
-            // The client sends and never reads: the server's write blocks, then its reading stops,
-            // then the client's own send buffer fills and this thread blocks.
-            Thread.ofVirtual().start(() -> {
+            // The client sends and never reads, until the server's write waits for it; then it stops,
+            // its last write either done or blocked on a full window: from then on nothing arrives.
+            Thread flood = Thread.ofVirtual().start(() -> {
                 byte[] chunk = new byte[64 * 1024];
                 try {
-                    for (int i = 0; i < 1024; i++) {
+                    for (int i = 0; i < 64 * 1024 && !stop.get(); i++) { // at most 4 GiB
                         client.getOutputStream().write(chunk);
-                        written.addAndGet(chunk.length);
                     }
                 } catch (Exception e) {
                     // the socket is closed at the end of the test
                 }
             });
-            awaitStall(written);
+            awaitStall(loop, flood, stop);
             // A measuring window, not synchronisation: an idle loop turns a handful of times in it,
             // a spinning one tens of thousands.
             long before = loop.stats().turns();
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
             long turns = loop.stats().turns() - before;
             assertTrue(turns < 50, "loop turned " + turns + " times in 300 ms while the connection was blocked");
-            assertTrue(written.get() < 1024L * 64 * 1024, "the server kept reading: no write ever blocked");
         } finally {
             loop.execute(listener::close);
             loop.stop();
@@ -77,18 +75,21 @@ class NioPollerIT {
         assertTrue(echo.isDone());
     }
 
-    /** Waits until the client's writes stop progressing: every buffer on the way is full. */
-    private static void awaitStall(AtomicLong written) {
+    /**
+     * Waits until the server's write waits for the client (the loop says so), then stops the client's
+     * flood and waits until its thread has ended or is parked in a write that cannot go on (a virtual
+     * thread blocked on a socket parks): either way no more bytes arrive at the server.
+     */
+    private static void awaitStall(EventLoop loop, Thread flood, AtomicBoolean stop) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        long last = -1;
-        while (System.nanoTime() < deadline) {
-            long now = written.get();
-            if (now == last && now > 0) {
-                return;
-            }
-            last = now;
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        while (loop.stats().writesWaiting() < 1) {
+            assertTrue(System.nanoTime() - deadline < 0, "the server's write never waited");
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
-        throw new AssertionError("the client's writes never stalled");
+        stop.set(true);
+        while (flood.getState() != Thread.State.WAITING && flood.getState() != Thread.State.TERMINATED) {
+            assertTrue(System.nanoTime() - deadline < 0, "the client's flood neither ended nor blocked");
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
     }
 }
