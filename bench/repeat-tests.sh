@@ -79,8 +79,8 @@ for i in $(seq "$runs"); do
     status=FAILED; failed_runs=$((failed_runs + 1))
   fi
   mkdir -p "$out/run-$i"
-  cp "$out"/clone/target/surefire-reports/TEST-*.xml "$out"/clone/target/failsafe-reports/TEST-*.xml "$out/run-$i/" 2>/dev/null || true
-  rm -rf "$out/clone/target/surefire-reports" "$out/clone/target/failsafe-reports"
+  cp "$out"/clone/*/target/surefire-reports/TEST-*.xml "$out"/clone/*/target/failsafe-reports/TEST-*.xml "$out/run-$i/" 2>/dev/null || true
+  rm -rf "$out"/clone/*/target/surefire-reports "$out"/clone/*/target/failsafe-reports
   echo "repeat-tests: run $i/$runs $status in $(( $(date +%s) - start )) s" >&2
 done
 
