@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.coecho.runtime.coro.Task;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
-import io.coecho.runtime.Transports;
+import io.coecho.runtime.TransportChoice;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -177,7 +177,7 @@ class NioTransportIT {
         try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closedPort = probe.getLocalPort();
         }
-        var t = Transports.select(transport);
+        var t = TransportChoice.parse(transport).open();
         var loop = t.newLoop("client", 4096).start();
         try (Running server = Running.start(transport)) {
             String reply = Task.of(loop, "client", () -> {

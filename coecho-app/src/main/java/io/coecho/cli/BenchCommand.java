@@ -4,7 +4,7 @@ import io.coecho.loadgen.LoadConfig;
 import io.coecho.loadgen.LoadGenerator;
 import io.coecho.loadgen.ProgressLine;
 import io.coecho.loadgen.Report;
-import io.coecho.runtime.Transports;
+import io.coecho.runtime.TransportChoice;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -160,7 +160,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "unknown host '" + host + "'");
         }
         try {
-            Transports.select(transport);
+            TransportChoice.parse(transport).open();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -2,7 +2,7 @@ package io.coecho.loadgen;
 
 import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.reactor.EventLoop;
-import io.coecho.runtime.Transports;
+import io.coecho.runtime.TransportChoice;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +54,7 @@ public final class LoadGenerator {
     }
 
     private Report run() throws InterruptedException {
-        Transport transport = Transports.select(config.transport());
+        Transport transport = TransportChoice.parse(config.transport()).open();
         int loops = Math.min(config.threads(), config.connections());
         for (int i = 0; i < loops; i++) {
             EventLoop loop = transport.newLoop("bench-loop-" + i, READ_BUFFER);

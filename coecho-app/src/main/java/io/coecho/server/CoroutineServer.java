@@ -1,6 +1,6 @@
 package io.coecho.server;
 
-import io.coecho.runtime.Transports;
+import io.coecho.runtime.TransportChoice;
 import io.coecho.runtime.net.ListenOptions;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.Transport;
@@ -45,7 +45,7 @@ final class CoroutineServer implements Server {
     }
 
     static CoroutineServer start(ServerConfig config) throws IOException {
-        Transport transport = Transports.select(config.transport());
+        Transport transport = TransportChoice.parse(config.transport()).open();
         for (int attempt = 1; ; attempt++) {
             CoroutineServer server = new CoroutineServer(config, transport);
             try {
@@ -89,7 +89,7 @@ final class CoroutineServer implements Server {
             udp.addAll(UdpEchoService.openAll(config.udp(), transport, loops.subList(0, listeners), new InetSocketAddress(config.address().getAddress(), address.getPort()), reusePort));
         } catch (IOException | RuntimeException e) {
             bound.forEach(TcpListener::close);
-            loops.forEach(l -> l.poller().close()); // never started: no loop thread owns them yet
+            loops.forEach(EventLoop::discard); // never started: no loop thread owns them yet
             throw e;
         }
         for (int i = 0; i < n; i++) {

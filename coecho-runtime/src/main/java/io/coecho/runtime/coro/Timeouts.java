@@ -9,7 +9,8 @@ import java.util.concurrent.TimeoutException;
  * Deadlines for any await: {@code withTimeout(d, () -> stream.read(buf))} suspends like the body
  * does, and throws {@link TimeoutException} if the body has not finished after d.
  *
- * <p>Runs in a coroutine; the timer lives on the coroutine's loop and is cancelled on the way out.
+ * <p>Stateless. Runs in a coroutine; the timer lives on the coroutine's loop and is cancelled on the
+ * way out.
  */
 public final class Timeouts {
     private Timeouts() {}

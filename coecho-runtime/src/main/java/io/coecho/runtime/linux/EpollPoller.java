@@ -33,7 +33,7 @@ import java.util.Arrays;
  *
  * <p>Loop thread only, except {@link #wakeup()}.
  */
-public final class EpollPoller implements Poller {
+final class EpollPoller implements Poller {
     private static final System.Logger LOG = System.getLogger(EpollPoller.class.getName());
     private static final int MAX_EVENTS = 512;
     /** struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */

@@ -1,11 +1,11 @@
 package io.coecho.runtime.linux;
 
 import io.coecho.runtime.coro.Coroutine;
+import io.coecho.runtime.net.PeerAddress;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.reactor.EventLoop;
 import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 
@@ -138,8 +138,9 @@ final class EpollTcpStream implements TcpStream {
         if (reg.closed) {
             return null;
         }
-        MemorySegment addr = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
-        return sys.peerName(reg.fd, addr) < 0 ? null : SockAddr.decode(addr);
+        PeerAddress peer = new PeerAddress();
+        peer.prepareReceive();
+        return sys.peerName(reg.fd, peer.sockaddr(), peer.lengthCell()) < 0 ? null : peer.toInetSocketAddress();
     }
 
     @Override

@@ -14,14 +14,13 @@ import static io.coecho.runtime.linux.LinuxConstants.SO_REUSEPORT;
 import static io.coecho.runtime.linux.LinuxConstants.TCP_NODELAY;
 
 import io.coecho.runtime.net.ListenOptions;
+import io.coecho.runtime.net.PeerAddress;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -29,7 +28,8 @@ import java.net.InetSocketAddress;
 /**
  * The Linux transport: epoll and socket syscalls through FFM, no JNI and no native library.
  *
- * <p>Thread-safe; each loop owns its {@link EpollPoller}.
+ * <p>Thread-safe and stateless; each loop owns its {@link EpollPoller}. Public only so that
+ * {@link io.coecho.runtime.TransportChoice} can make one: code above the runtime chooses it there.
  */
 public final class EpollTransport implements Transport {
     static {
@@ -74,7 +74,8 @@ public final class EpollTransport implements Transport {
     public TcpListener listen(EventLoop loop, InetSocketAddress address, ListenOptions options) throws IOException {
         EpollPoller poller = poller(loop);
         Syscalls sys = new Syscalls();
-        int family = SockAddr.family(address);
+        PeerAddress sa = PeerAddress.of(address);
+        int family = family(sa);
         int fd = Syscalls.orThrow("socket", sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         try {
             // SO_REUSEADDR: a restarted server can bind while old connections sit in TIME_WAIT.
@@ -85,12 +86,9 @@ public final class EpollTransport implements Transport {
             if (family == LinuxConstants.AF_INET6 && address.getAddress().isAnyLocalAddress()) {
                 sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
             }
-            MemorySegment sa = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
-            int len = SockAddr.encode(address, sa);
-            bindOrThrow(sys, fd, address, sa, len, "");
+            bindOrThrow(sys, fd, address, sa, "");
             Syscalls.orThrow("listen", sys.listen(fd, options.backlog()));
-            Syscalls.orThrow("getsockname", sys.sockName(fd, sa));
-            return new EpollTcpListener(poller, fd, SockAddr.decode(sa));
+            return new EpollTcpListener(poller, fd, localAddress(sys, fd));
         } catch (IOException | RuntimeException e) {
             sys.close(fd);
             throw e;
@@ -101,7 +99,8 @@ public final class EpollTransport implements Transport {
     public UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException {
         EpollPoller poller = poller(loop);
         Syscalls sys = new Syscalls();
-        int family = SockAddr.family(address);
+        PeerAddress sa = PeerAddress.of(address);
+        int family = family(sa);
         int fd = Syscalls.orThrow("socket", sys.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         try {
             // No SO_REUSEADDR: UDP has no TIME_WAIT, and on UDP it would let a second socket share
@@ -112,19 +111,17 @@ public final class EpollTransport implements Transport {
             if (family == LinuxConstants.AF_INET6 && address.getAddress().isAnyLocalAddress()) {
                 sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
             }
-            MemorySegment sa = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
-            bindOrThrow(sys, fd, address, sa, SockAddr.encode(address, sa), "udp ");
-            Syscalls.orThrow("getsockname", sys.sockName(fd, sa));
-            return new EpollUdpSocket(poller, fd, SockAddr.decode(sa));
+            bindOrThrow(sys, fd, address, sa, "udp ");
+            return new EpollUdpSocket(poller, fd, localAddress(sys, fd));
         } catch (IOException | RuntimeException e) {
             sys.close(fd);
             throw e;
         }
     }
 
-    private static void bindOrThrow(Syscalls sys, int fd, InetSocketAddress address, MemorySegment sa, int len,
-            String what) throws BindException {
-        int r = sys.bind(fd, sa, len);
+    private static void bindOrThrow(Syscalls sys, int fd, InetSocketAddress address, PeerAddress sa, String what)
+            throws BindException {
+        int r = sys.bind(fd, sa.sockaddr(), sa.length());
         if (r < 0) {
             throw new BindException("cannot bind " + what + format(address) + ": "
                     + (r == -Errno.EADDRINUSE ? "address already in use"
@@ -132,11 +129,24 @@ public final class EpollTransport implements Transport {
         }
     }
 
+    /** The address a socket is bound to, with the real port when it was bound to port 0. */
+    private static InetSocketAddress localAddress(Syscalls sys, int fd) throws NativeException {
+        PeerAddress local = new PeerAddress();
+        local.prepareReceive();
+        Syscalls.orThrow("getsockname", sys.sockName(fd, local.sockaddr(), local.lengthCell()));
+        return local.toInetSocketAddress();
+    }
+
+    private static int family(PeerAddress address) {
+        return address.ipVersion() == 4 ? LinuxConstants.AF_INET : LinuxConstants.AF_INET6;
+    }
+
     @Override
     public TcpStream connect(EventLoop loop, InetSocketAddress address) throws IOException {
         EpollPoller poller = poller(loop);
         Syscalls sys = poller.sys();
-        int fd = Syscalls.orThrow("socket", sys.socket(SockAddr.family(address), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        PeerAddress to = PeerAddress.of(address);
+        int fd = Syscalls.orThrow("socket", sys.socket(family(to), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         EpollRegistration reg;
         try {
             reg = poller.register(fd);
@@ -145,8 +155,7 @@ public final class EpollTransport implements Transport {
             throw e;
         }
         try {
-            MemorySegment sa = Arena.ofAuto().allocate(SockAddr.STORAGE_SIZE);
-            int r = sys.connect(fd, sa, SockAddr.encode(address, sa));
+            int r = sys.connect(fd, to.sockaddr(), to.length());
             if (r == -Errno.EINPROGRESS) {
                 reg.awaitWritable();
                 r = -sys.getIntOption(fd, SOL_SOCKET, SO_ERROR);

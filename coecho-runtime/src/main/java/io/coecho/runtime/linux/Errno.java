@@ -1,12 +1,15 @@
 package io.coecho.runtime.linux;
 
+import io.coecho.runtime.net.SocketFailure.Category;
+
 /**
- * The errno values this runtime tells apart, and their names for log lines.
+ * The errno values this runtime tells apart, their names for log lines, and the category of failure
+ * each one is to the caller.
  *
  * <p>Thread-safe (immutable). The name table is filled when the class loads, so that naming an
  * error on the EMFILE path loads and allocates nothing.
  */
-public final class Errno {
+final class Errno {
     public static final int EPERM = 1;
     public static final int EINTR = 4;
     public static final int EBADF = 9;
@@ -77,9 +80,19 @@ public final class Errno {
         return errno >= 0 && errno < NAMES.length ? NAMES[errno] : "errno " + errno;
     }
 
-    /** True for the errors a peer causes by going away: expected, logged quietly. */
-    public static boolean isDisconnect(int errno) {
-        return errno == ECONNRESET || errno == EPIPE || errno == ETIMEDOUT || errno == ENOTCONN
-                || errno == ECONNABORTED;
+    /** What errno means to the caller: the peer went away, a shortage to wait out, a bad address. */
+    public static Category category(int errno) {
+        if (errno == ECONNRESET || errno == EPIPE || errno == ETIMEDOUT || errno == ENOTCONN
+                || errno == ECONNABORTED) {
+            return Category.PEER_GONE; // expected: logged quietly
+        }
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            return Category.RESOURCE_SHORTAGE;
+        }
+        if (errno == EADDRINUSE || errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT || errno == ENETUNREACH
+                || errno == EHOSTUNREACH || errno == ECONNREFUSED) {
+            return Category.ADDRESS;
+        }
+        return Category.OTHER;
     }
 }

@@ -25,7 +25,7 @@ import java.lang.invoke.VarHandle;
  * <p>Threading: an instance owns a small errno capture buffer and is used by one thread at a time
  * (each event loop has its own). The method handles are shared.
  */
-public final class Syscalls {
+final class Syscalls {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -300,22 +300,19 @@ public final class Syscalls {
         }
     }
 
-    /** getsockname into addr (a sockaddr_storage); returns the address length, or -errno. */
-    public int sockName(int fd, MemorySegment addr) {
-        return name(GETSOCKNAME, fd, addr);
+    /** getsockname; addr and addrLen as for {@link #recvFrom}. Returns 0 or -errno. */
+    public int sockName(int fd, MemorySegment addr, MemorySegment addrLen) {
+        return name(GETSOCKNAME, fd, addr, addrLen);
     }
 
-    /** getpeername into addr (a sockaddr_storage); returns the address length, or -errno. */
-    public int peerName(int fd, MemorySegment addr) {
-        return name(GETPEERNAME, fd, addr);
+    /** getpeername; addr and addrLen as for {@link #recvFrom}. Returns 0 or -errno. */
+    public int peerName(int fd, MemorySegment addr, MemorySegment addrLen) {
+        return name(GETPEERNAME, fd, addr, addrLen);
     }
 
-    private int name(MethodHandle call, int fd, MemorySegment addr) {
+    private int name(MethodHandle call, int fd, MemorySegment addr, MemorySegment addrLen) {
         try {
-            MemorySegment len = scratch.asSlice(8, 4);
-            len.set(JAVA_INT, 0, (int) addr.byteSize());
-            int r = check((int) call.invokeExact(state, fd, addr, len));
-            return r < 0 ? r : len.get(JAVA_INT, 0);
+            return check((int) call.invokeExact(state, fd, addr, addrLen));
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1,21 +1,22 @@
 package io.coecho.runtime.net;
 
-import io.coecho.runtime.linux.NativeException;
 import java.io.IOException;
 import java.util.Locale;
 
 /**
  * Tells an expected end of a connection (the peer reset it, or is gone while we wrote) from a
  * surprise, whatever transport raised it: expected ends are logged quietly, surprises loudly.
+ *
+ * <p>Stateless; any thread.
  */
 public final class Disconnects {
     private Disconnects() {}
 
     public static boolean isPeerGone(IOException e) {
-        if (e instanceof NativeException ne) {
-            return ne.isDisconnect();
+        if (e instanceof SocketFailure f) {
+            return f.category() == SocketFailure.Category.PEER_GONE;
         }
-        // java.nio reports the same errnos as messages only.
+        // The JDK (java.nio, java.net) reports the same errnos as messages only.
         String m = e.getMessage();
         if (m == null) {
             return false;

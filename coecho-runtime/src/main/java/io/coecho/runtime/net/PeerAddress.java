@@ -1,19 +1,22 @@
 package io.coecho.runtime.net;
 
-import io.coecho.runtime.linux.LinuxConstants;
-import io.coecho.runtime.linux.SockAddr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteOrder;
 
 /**
  * The other end of a datagram: where it came from, or where to send it. Kept as raw socket-address
  * bytes (a sockaddr_in or sockaddr_in6 in Linux layout, with its length) so that receiving a datagram
  * and answering it allocate nothing: the epoll transport hands these bytes straight to recvfrom and
- * sendto. Port, family and address are read from the bytes; an {@link InetSocketAddress} is built
- * only when asked for (logs, the nio transport) and kept until the address changes.
+ * sendto, and uses the same encoding for bind, connect and getsockname. Port, family and address are
+ * read from the bytes; an {@link InetSocketAddress} is built only when asked for (logs, the nio
+ * transport, which maps through it) and kept until the address changes.
  *
  * <pre>
  *   0      2      4                8                        24        28          128   132
@@ -28,7 +31,13 @@ import java.nio.ByteOrder;
  * datagram. Copy it ({@link #copyFrom}) to keep an address past the next receive.
  */
 public final class PeerAddress {
-    private static final int STORAGE = SockAddr.STORAGE_SIZE;
+    /** sizeof(struct sockaddr_storage). */
+    private static final int STORAGE = 128;
+    /** The family field's values in this layout (Linux's AF_INET and AF_INET6), in host order. */
+    private static final short FAMILY_IPV4 = 2;
+    private static final short FAMILY_IPV6 = 10;
+    private static final ValueLayout.OfShort NET_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong NET_LONG =
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt NET_INT =
@@ -56,8 +65,22 @@ public final class PeerAddress {
 
     /** Sets this address (encodes it; keeps the given object for {@link #toInetSocketAddress()}). */
     public void set(InetSocketAddress address) {
-        int len = SockAddr.encode(address, sockaddr);
-        lengthCell.set(ValueLayout.JAVA_INT, 0, len);
+        InetAddress ip = address.getAddress();
+        if (ip == null) {
+            throw new IllegalArgumentException("unresolved address: " + address);
+        }
+        sockaddr.fill((byte) 0);
+        sockaddr.set(NET_SHORT, 2, (short) address.getPort());
+        if (ip instanceof Inet4Address) {
+            sockaddr.set(ValueLayout.JAVA_SHORT, 0, FAMILY_IPV4);
+            MemorySegment.copy(ip.getAddress(), 0, sockaddr, ValueLayout.JAVA_BYTE, 4, 4);
+            lengthCell.set(ValueLayout.JAVA_INT, 0, 16);
+        } else {
+            sockaddr.set(ValueLayout.JAVA_SHORT, 0, FAMILY_IPV6);
+            MemorySegment.copy(ip.getAddress(), 0, sockaddr, ValueLayout.JAVA_BYTE, 8, 16);
+            sockaddr.set(ValueLayout.JAVA_INT_UNALIGNED, 24, ((Inet6Address) ip).getScopeId());
+            lengthCell.set(ValueLayout.JAVA_INT, 0, 28);
+        }
         decoded = address;
     }
 
@@ -75,7 +98,7 @@ public final class PeerAddress {
         return sockaddr;
     }
 
-    /** The socklen_t cell recvfrom reads the capacity from and writes the length to. */
+    /** The socklen_t cell recvfrom (or getsockname) reads the capacity from and writes the length to. */
     public MemorySegment lengthCell() {
         return lengthCell;
     }
@@ -96,14 +119,14 @@ public final class PeerAddress {
     /** 4 or 6, or 0 for an empty or non-IP address. */
     public int ipVersion() {
         return switch (sockaddr.get(ValueLayout.JAVA_SHORT, 0)) {
-            case LinuxConstants.AF_INET -> 4;
-            case LinuxConstants.AF_INET6 -> 6;
+            case FAMILY_IPV4 -> 4;
+            case FAMILY_IPV6 -> 6;
             default -> 0;
         };
     }
 
     public int port() {
-        return SockAddr.port(sockaddr);
+        return Short.toUnsignedInt(sockaddr.get(NET_SHORT, 2));
     }
 
     /**
@@ -146,9 +169,25 @@ public final class PeerAddress {
     /** The address as an object (built on first use after each change). */
     public InetSocketAddress toInetSocketAddress() {
         if (decoded == null && length() > 0) {
-            decoded = SockAddr.decode(sockaddr);
+            decoded = decode();
         }
         return decoded;
+    }
+
+    private InetSocketAddress decode() {
+        try {
+            return switch (ipVersion()) {
+                case 4 -> new InetSocketAddress(
+                        InetAddress.getByAddress(sockaddr.asSlice(4, 4).toArray(ValueLayout.JAVA_BYTE)), port());
+                case 6 -> new InetSocketAddress(Inet6Address.getByAddress(null,
+                        sockaddr.asSlice(8, 16).toArray(ValueLayout.JAVA_BYTE),
+                        sockaddr.get(ValueLayout.JAVA_INT_UNALIGNED, 24)), port());
+                default -> throw new IllegalArgumentException(
+                        "unknown address family " + sockaddr.get(ValueLayout.JAVA_SHORT, 0));
+            };
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     @Override

@@ -1,7 +1,5 @@
 package io.coecho.runtime.net;
 
-import io.coecho.runtime.linux.Errno;
-import io.coecho.runtime.linux.NativeException;
 import java.io.IOException;
 
 /**
@@ -9,19 +7,18 @@ import java.io.IOException;
  * ENOMEM), whatever transport raised it: the connection is still queued, and the right answer is to
  * wait and retry, not to give up.
  *
- * <p>Stateless. Loaded with the transports, so that using it out of descriptors loads nothing.
+ * <p>Stateless; any thread. Loaded with the transports, so that using it out of descriptors loads
+ * nothing.
  */
 public final class ResourceShortage {
     private ResourceShortage() {}
 
     /** The errno name of a shortage ("EMFILE"), or null when e is something else. */
     public static String errnoName(IOException e) {
-        if (e instanceof NativeException ne) {
-            int errno = ne.errno();
-            return errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOBUFS || errno == Errno.ENOMEM
-                    ? Errno.name(errno) : null;
+        if (e instanceof SocketFailure f) {
+            return f.category() == SocketFailure.Category.RESOURCE_SHORTAGE ? f.code() : null;
         }
-        // java.nio reports the same errnos as strerror messages.
+        // The JDK (java.nio, java.net) reports the same errnos as strerror messages.
         String m = e.getMessage();
         if (m == null) {
             return null;

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
  * another without waiting on the poller between them.
  *
  * <p>Threading: accept from coroutines of the loop it belongs to; {@link #close()} from that loop.
+ * Lifecycle: bound and listening ({@link Transport#listen}) → closed; {@link #close()} is idempotent.
  */
 public interface TcpListener extends AutoCloseable {
     /** The next connection, registered with this listener's loop. */

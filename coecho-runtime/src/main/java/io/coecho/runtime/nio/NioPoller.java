@@ -27,7 +27,7 @@ import java.util.Iterator;
  *
  * <p>Loop thread only, except {@link #wakeup()}.
  */
-public final class NioPoller implements Poller {
+final class NioPoller implements Poller {
     private static final System.Logger LOG = System.getLogger(NioPoller.class.getName());
 
     private final EventLoop loop;

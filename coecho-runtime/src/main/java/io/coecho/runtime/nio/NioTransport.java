@@ -23,7 +23,8 @@ import java.util.Locale;
  * The portable transport: java.nio Selectors and socket channels, for any OS the JDK runs on, with
  * the same behaviour as the epoll transport (same fast paths, budgets, buffers and error messages).
  *
- * <p>Thread-safe; each loop owns its {@link NioPoller}.
+ * <p>Thread-safe and stateless; each loop owns its {@link NioPoller}. Public only so that
+ * {@link io.coecho.runtime.TransportChoice} can make one: code above the runtime chooses it there.
  */
 public final class NioTransport implements Transport {
     @Override

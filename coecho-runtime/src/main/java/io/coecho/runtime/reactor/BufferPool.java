@@ -12,13 +12,13 @@ import java.util.ArrayDeque;
  * <p>Loop thread only. Keeps at most {@code maxIdle} free buffers; beyond that a returned buffer is
  * dropped and its memory freed by the garbage collector (each comes from an automatic arena).
  */
-public final class BufferPool {
+final class BufferPool {
     private final int bufferSize;
     private final int maxIdle;
     private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
     private int lent;
 
-    public BufferPool(int bufferSize, int maxIdle) {
+    BufferPool(int bufferSize, int maxIdle) {
         if (bufferSize <= 0) {
             throw new IllegalArgumentException("buffer size must be positive: " + bufferSize);
         }

@@ -22,7 +22,8 @@ import java.util.function.Function;
  * <p>Threading: at most one loop per thread, and everything the loop owns (its poller, run queue,
  * timers, buffers, and the coroutines it resumes) is touched only by its thread; methods say
  * "loop thread only" or "any thread". Lifecycle: NEW → {@link #start()} → RUNNING → {@link #stop()}
- * → TERMINATED (poller closed, with every registration still on it).
+ * → TERMINATED (poller closed, with every registration still on it); or NEW → {@link #discard()} →
+ * TERMINATED for a loop that is not needed after all.
  */
 public final class EventLoop implements Executor {
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
@@ -69,7 +70,7 @@ public final class EventLoop implements Executor {
     }
 
     /** Buffers lent to connections while they hold unsent data. Loop thread only. */
-    public BufferPool buffers() {
+    BufferPool buffers() {
         return buffers;
     }
 
@@ -92,8 +93,25 @@ public final class EventLoop implements Executor {
 
     /** Starts the loop's thread. */
     public EventLoop start() {
+        if (isTerminated()) {
+            throw new IllegalStateException(this + " was discarded");
+        }
         thread.start();
         return this;
+    }
+
+    /**
+     * Releases a loop that was never started: closes its poller, and with it whatever was registered
+     * there. For a start-up that failed half-way; the loop is TERMINATED and cannot be started.
+     * Any thread (no loop thread owns the loop yet).
+     */
+    public void discard() {
+        if (thread.getState() != Thread.State.NEW || isTerminated()) {
+            throw new IllegalStateException(this + " was started or discarded already");
+        }
+        stopRequested = true;
+        poller.close();
+        terminated.countDown();
     }
 
     /** Runs task on the loop thread, after what is already queued. Any thread. */

@@ -4,7 +4,7 @@ package io.coecho.runtime.reactor;
  * What one loop has done: turns, events dispatched, time spent working rather than waiting.
  *
  * <p>Written by the loop thread only, with plain stores (no atomics on the hot path); other threads
- * read possibly stale values, which is all a metrics scrape needs.
+ * read possibly stale values, which is all a metrics scrape needs. Lives as long as its loop.
  */
 public final class LoopStats {
     long turns;

@@ -8,7 +8,10 @@ import java.io.IOException;
  * nothing of file descriptors or selection keys.
  *
  * <p>Owned by one loop: {@link #poll} runs on the loop thread only; {@link #wakeup} is safe from any
- * thread.
+ * thread. Lifecycle: made with its loop, polled by it, closed when the loop ends.
+ *
+ * <p>Transport SPI: each transport implements one, and applications never see it (they choose a
+ * transport with {@link io.coecho.runtime.TransportChoice}).
  */
 public interface Poller extends AutoCloseable {
     /**

@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * Closing gives the pooled buffer back. The loop's {@link LoopStats} count these waits, one place for
  * every transport.
  *
- * <p>Loop thread only; one per blocked write (the slow path), never on the fast path.
+ * <p>Loop thread only; one per blocked write (the slow path), never on the fast path, closed when
+ * that write completes or fails. Transport SPI: for the transports' streams, not for applications.
  */
 public final class UnsentBytes implements AutoCloseable {
     private final BufferPool pool;

@@ -3,8 +3,9 @@ package io.coecho.runtime.timer;
 /**
  * One scheduled action in a {@link TimerQueue}: a deadline (nanoTime clock) and what to run.
  *
- * <p>Loop thread only. A timer is reusable: {@link #reschedule} moves it without allocating,
- * which is what an idle timeout re-armed on every read needs.
+ * <p>Loop thread only. Lifecycle: idle ⇄ pending (scheduled, until it fires or is cancelled). A
+ * timer is reusable: {@link #reschedule} moves it without allocating, which is what an idle timeout
+ * re-armed on every read needs.
  */
 public final class Timer {
     final TimerQueue queue;

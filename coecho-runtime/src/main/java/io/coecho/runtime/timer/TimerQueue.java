@@ -8,7 +8,8 @@ import java.util.Arrays;
  *
  * <p>Loop thread only: the owning event loop asks for {@link #nextDeadline()} before it waits and
  * calls {@link #expire(long)} after. The clock is whatever the caller passes in (nanoseconds), so
- * tests drive it by hand.
+ * tests drive it by hand. Lives as long as its loop; timers still pending when the loop ends never
+ * fire.
  */
 public final class TimerQueue {
     private Timer[] heap = new Timer[64];

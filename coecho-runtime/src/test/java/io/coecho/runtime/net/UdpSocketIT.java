@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.coecho.runtime.coro.Task;
 import io.coecho.runtime.coro.Timeouts;
-import io.coecho.runtime.Transports;
+import io.coecho.runtime.TransportChoice;
 import io.coecho.runtime.reactor.EventLoop;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The UdpSocket API as a client uses it (the load generator's view): two sockets on one loop, code
@@ -28,9 +28,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(30)
 class UdpSocketIT {
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void twoSocketsTalkLikeBlockingCode(String name) throws Exception {
-        Transport t = Transports.select(name);
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void twoSocketsTalkLikeBlockingCode(TransportChoice choice) throws Exception {
+        Transport t = choice.open();
         EventLoop loop = newLoop(t);
         try {
             Task<int[]> task = Task.of(loop, "client", () -> {

@@ -8,7 +8,7 @@ import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.reactor.EventLoop;
-import io.coecho.runtime.Transports;
+import io.coecho.runtime.TransportChoice;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The poller's interest handling, seen from the loop's turn counter: a connection whose echo is
@@ -31,9 +31,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class NioPollerIT {
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
-    void loopSleepsWhileWriteIsBlockedWithInputWaiting(String name) throws Exception {
-        Transport transport = Transports.select(name);
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void loopSleepsWhileWriteIsBlockedWithInputWaiting(TransportChoice choice) throws Exception {
+        Transport transport = choice.open();
         EventLoop loop = transport.newLoop("poller-it", 16 * 1024).start();
         TcpListener listener = transport.listen(loop, new InetSocketAddress("127.0.0.1", 0), new ListenOptions(16, false));
         CompletableFuture<Void> echo = Task.of(loop, "echo", () -> {

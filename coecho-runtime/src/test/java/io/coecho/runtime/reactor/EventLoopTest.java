@@ -2,6 +2,7 @@ package io.coecho.runtime.reactor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.coecho.runtime.LogCapture;
@@ -104,6 +105,16 @@ class EventLoopTest {
         assertTrue(loop.isTerminated());
         assertTrue(QueuePoller.of(loop).isClosed());
         loop.stop(); // idempotent
+    }
+
+    @Test
+    void discardReleasesALoopThatNeverStarted() {
+        EventLoop unused = QueuePoller.newLoop("never-started");
+        unused.discard();
+        assertTrue(unused.isTerminated());
+        assertTrue(QueuePoller.of(unused).isClosed());
+        assertThrows(IllegalStateException.class, unused::start);
+        assertThrows(IllegalStateException.class, loop::discard); // a running loop is stopped, not discarded
     }
 
     @Test
