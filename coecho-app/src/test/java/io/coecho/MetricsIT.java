@@ -3,7 +3,7 @@ package io.coecho;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.coecho.server.MetricsEndpoint;
+import io.coecho.server.admin.MetricsEndpoint;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

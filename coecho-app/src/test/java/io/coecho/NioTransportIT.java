@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.coecho.runtime.TransportChoice;
 import io.coecho.runtime.coro.Task;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
-import io.coecho.runtime.TransportChoice;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;

@@ -1,12 +1,12 @@
 package io.coecho.cli;
 
 import io.coecho.server.Engine;
-import io.coecho.server.MetricsEndpoint;
-import io.coecho.server.StatsReporter;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
-import io.coecho.server.UdpStats;
+import io.coecho.server.admin.MetricsEndpoint;
+import io.coecho.server.admin.StatsReporter;
+import io.coecho.server.udp.UdpStats;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;

@@ -1,7 +1,7 @@
 package io.coecho.cli;
 
 import io.coecho.server.Engine;
-import io.coecho.server.UdpConfig;
+import io.coecho.server.udp.UdpConfig;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;

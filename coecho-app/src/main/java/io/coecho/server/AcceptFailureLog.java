@@ -11,7 +11,7 @@ import io.coecho.runtime.net.ResourceShortage;
  * <p>One per acceptor; used by that acceptor's thread only. Allocates nothing after construction
  * except the log records themselves.
  */
-final class AcceptFailureLog {
+public final class AcceptFailureLog {
     private static final System.Logger LOG = System.getLogger(AcceptFailureLog.class.getName());
     private static final long QUIET_NANOS = 60_000_000_000L;
 
@@ -26,7 +26,7 @@ final class AcceptFailureLog {
     private long lastWarned;
 
     /** accept failed with the shortage named by errnoName; the caller backs off and retries. */
-    void failed(String errnoName, long backoffMillis) {
+    public void failed(String errnoName, long backoffMillis) {
         if (failing) {
             return;
         }
@@ -43,7 +43,7 @@ final class AcceptFailureLog {
     }
 
     /** accept worked: if a failure was announced, say that it is over. */
-    void succeeded() {
+    public void succeeded() {
         if (!failing) {
             return;
         }

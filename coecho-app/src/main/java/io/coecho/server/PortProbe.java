@@ -15,11 +15,11 @@ import java.nio.channels.ServerSocketChannel;
  *
  * <p>Stateless; any thread (start-up).
  */
-final class PortProbe {
+public final class PortProbe {
     private PortProbe() {}
 
     /** Fails with "address already in use" if another socket listens on address (TCP). */
-    static void ensureTcpFree(InetSocketAddress address) throws IOException {
+    public static void ensureTcpFree(InetSocketAddress address) throws IOException {
         try (ServerSocketChannel probe = ServerSocketChannel.open()) {
             probe.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             probe.bind(address, 1);
@@ -30,7 +30,7 @@ final class PortProbe {
     }
 
     /** Fails with "address already in use" if another socket is bound to address (UDP). */
-    static void ensureUdpFree(InetSocketAddress address) throws IOException {
+    public static void ensureUdpFree(InetSocketAddress address) throws IOException {
         try (DatagramChannel probe = DatagramChannel.open()) {
             probe.bind(address);
         } catch (BindException e) {

@@ -1,5 +1,8 @@
 package io.coecho.server;
 
+import io.coecho.server.blocking.BlockingServer;
+import io.coecho.server.coroutine.CoroutineServer;
+import io.coecho.server.udp.UdpStats;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 

@@ -1,5 +1,6 @@
 package io.coecho.server;
 
+import io.coecho.server.udp.UdpConfig;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 

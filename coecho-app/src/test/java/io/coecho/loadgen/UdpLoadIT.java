@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
-import io.coecho.server.UdpConfig;
+import io.coecho.server.udp.UdpConfig;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;

@@ -1,6 +1,11 @@
-package io.coecho.server;
+package io.coecho.server.blocking;
 
 import io.coecho.runtime.net.ResourceShortage;
+import io.coecho.server.AcceptFailureLog;
+import io.coecho.server.Engine;
+import io.coecho.server.Server;
+import io.coecho.server.ServerConfig;
+import io.coecho.server.ServerStats;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -29,7 +34,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Threads: one acceptor (virtual or platform, like the connections), a {@link Watchdog} and a
  * thread per connection; the public methods are safe from any thread. Lifecycle as {@link Server}.
  */
-final class BlockingServer implements Server {
+public final class BlockingServer implements Server {
     private static final System.Logger LOG = System.getLogger(BlockingServer.class.getName());
     /** How long the acceptor pauses after a failed accept (EMFILE and the like). */
     private static final long ACCEPT_BACKOFF_MILLIS = 100;
@@ -80,7 +85,7 @@ final class BlockingServer implements Server {
         this.acceptor = a.name("coecho-acceptor").unstarted(this::acceptLoop);
     }
 
-    static BlockingServer start(ServerConfig config) throws IOException {
+    public static BlockingServer start(ServerConfig config) throws IOException {
         BlockingServer server = new BlockingServer(config, listen(config));
         BlockingConnection.preload();
         Thread.ofPlatform().name("coecho-watchdog").start(server.watchdog);

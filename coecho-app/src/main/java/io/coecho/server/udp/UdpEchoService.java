@@ -1,18 +1,19 @@
-package io.coecho.server;
+package io.coecho.server.udp;
 
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.PeerAddress;
 import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
+import io.coecho.server.PortProbe;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * UDP echo (RFC 862) on one loop's socket: "when a datagram is received, the data from it is sent
@@ -25,9 +26,9 @@ import java.time.Duration;
  * (MSG_TRUNC) and dropped as oversize, never echoed cut short.
  *
  * <p>Loop thread only, except the counters, which other threads read (plain fields, as in
- * {@link Worker}). Lifecycle: RECEIVING → {@link #close()} → DONE (socket closed, coroutine ended).
+ * the coroutine engine's Worker). Lifecycle: RECEIVING → {@link #close()} → DONE (socket closed, coroutine ended).
  */
-final class UdpEchoService {
+public final class UdpEchoService {
     private static final System.Logger LOG = System.getLogger(UdpEchoService.class.getName());
     private static final Duration RECEIVE_BACKOFF = Duration.ofMillis(100);
 
@@ -59,7 +60,7 @@ final class UdpEchoService {
      * with its own guard sharing the global rate limit and one drop report. Binds them all before
      * any loop starts, so a taken UDP port fails the start-up. Empty when UDP is off.
      */
-    static List<UdpEchoService> openAll(UdpConfig u, Transport transport, List<EventLoop> loops,
+    public static List<UdpEchoService> openAll(UdpConfig u, Transport transport, List<EventLoop> loops,
             InetSocketAddress at, boolean reusePort) throws IOException {
         if (!u.enabled()) {
             return List.of();
@@ -90,12 +91,12 @@ final class UdpEchoService {
     }
 
     /** Starts the receive loop. Loop thread. */
-    void start() {
+    public void start() {
         Coroutine.spawn(loop, "udp " + socket.localAddress(), this::serve);
     }
 
     /** Closes the socket; the receive loop ends. Loop thread; idempotent. */
-    void close() {
+    public void close() {
         socket.close();
     }
 

@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.udp;
 
 import io.coecho.runtime.net.PeerAddress;
 import java.net.Inet4Address;

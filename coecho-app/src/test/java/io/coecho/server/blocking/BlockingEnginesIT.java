@@ -1,10 +1,14 @@
-package io.coecho.server;
+package io.coecho.server.blocking;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.coecho.server.Engine;
+import io.coecho.server.Server;
+import io.coecho.server.ServerConfig;
+import io.coecho.server.ServerStats;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.coroutine;
 
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.Accepted;
@@ -6,6 +6,9 @@ import io.coecho.runtime.net.ResourceShortage;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.reactor.EventLoop;
+import io.coecho.server.AcceptFailureLog;
+import io.coecho.server.ServerConfig;
+import io.coecho.server.ServerStats;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;

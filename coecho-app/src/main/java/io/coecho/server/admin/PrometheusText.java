@@ -1,6 +1,8 @@
-package io.coecho.server;
+package io.coecho.server.admin;
 
 import io.coecho.runtime.reactor.LoopStats;
+import io.coecho.server.Server;
+import io.coecho.server.ServerStats;
 import java.util.List;
 import java.util.function.ToLongFunction;
 

@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.udp;
 
 /** Why a UDP datagram got no answer; counted per reason and summarised in the log. */
 public enum DropReason {

@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.udp;
 
 import java.util.Collections;
 import java.util.EnumMap;
@@ -37,7 +37,7 @@ public record UdpStats(long sockets, long received, long echoed, long bytesIn, l
         return dropped.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    static UdpStats of(Iterable<UdpEchoService> services) {
+    public static UdpStats of(Iterable<UdpEchoService> services) {
         long n = 0;
         long received = 0;
         long echoed = 0;

@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.blocking;
 
 import io.coecho.runtime.net.Disconnects;
 import java.io.IOException;
@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One client connection on a blocking engine: the seed's {@code handle_connection} written as plain
- * blocking code, read then write back, with the same behaviour as {@link EchoConnection}:
+ * blocking code, read then write back, with the same behaviour as the coroutine engine's EchoConnection:
  * half-close at the peer's EOF, quiet ends for resets, idle and write timeouts, and draining.
  *
  * <p>Runs on its own thread (virtual or platform). Other threads only close it ({@link #closeBy}) or

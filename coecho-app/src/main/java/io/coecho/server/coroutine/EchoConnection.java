@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.coroutine;
 
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.Disconnects;

@@ -1,10 +1,16 @@
-package io.coecho.server;
+package io.coecho.server.coroutine;
 
 import io.coecho.runtime.TransportChoice;
 import io.coecho.runtime.net.ListenOptions;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.reactor.EventLoop;
+import io.coecho.server.PortProbe;
+import io.coecho.server.Server;
+import io.coecho.server.ServerConfig;
+import io.coecho.server.ServerStats;
+import io.coecho.server.udp.UdpEchoService;
+import io.coecho.server.udp.UdpStats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -20,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Thread-safe: the public methods hand work to the loops. Lifecycle as {@link Server}.
  */
-final class CoroutineServer implements Server {
+public final class CoroutineServer implements Server {
     private static final System.Logger LOG = System.getLogger(CoroutineServer.class.getName());
 
     private final ServerConfig config;
@@ -44,7 +50,7 @@ final class CoroutineServer implements Server {
         this.maxConnections = config.maxConnections();
     }
 
-    static CoroutineServer start(ServerConfig config) throws IOException {
+    public static CoroutineServer start(ServerConfig config) throws IOException {
         Transport transport = TransportChoice.parse(config.transport()).open();
         for (int attempt = 1; ; attempt++) {
             CoroutineServer server = new CoroutineServer(config, transport);

@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.blocking;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;

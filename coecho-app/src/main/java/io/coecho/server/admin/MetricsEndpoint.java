@@ -1,7 +1,8 @@
-package io.coecho.server;
+package io.coecho.server.admin;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.coecho.server.Server;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

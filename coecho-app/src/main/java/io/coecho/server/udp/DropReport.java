@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.udp;
 
 import io.coecho.runtime.reactor.EventLoop;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.coecho.server;
+package io.coecho.server.udp;
 
 import java.util.concurrent.atomic.AtomicLong;
 
