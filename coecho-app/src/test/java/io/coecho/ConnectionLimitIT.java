@@ -22,7 +22,7 @@ class ConnectionLimitIT {
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void clientBeyondTheLimitWaitsInTheBacklogUntilASlotFrees(ServerTarget target) throws Exception {
         byte[] hi = "hi\n".getBytes(StandardCharsets.US_ASCII);
-        try (TestServer server = TestServer.start(target, c -> c.withMaxConnections(2));
+        try (TestServer server = TestServer.start(target, c -> c.maxConnections(2));
                 Socket first = server.connect();
                 Socket second = server.connect();
                 Socket third = server.connect()) {

@@ -27,7 +27,7 @@ class FairnessIT {
     void aStreamingConnectionDoesNotStarveAnother(ServerTarget target) throws Exception {
         // Small server reads against large client writes: the server's socket always has data, so the
         // streaming connection would never have to wait, and only its read budget lets others in.
-        try (TestServer server = TestServer.start(target, c -> c.withThreads(1).withBufferSize(1024));
+        try (TestServer server = TestServer.start(target, c -> c.threads(1).bufferSize(1024));
                 Socket streamer = server.connect();
                 Socket small = server.connect()) {
             AtomicLong echoed = new AtomicLong();

@@ -30,7 +30,7 @@ class GracefulShutdownIT {
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 40, unit = TimeUnit.SECONDS)
     void closeEchoesWhatArrivedThenClosesEveryConnection(ServerTarget target) throws Exception {
-        try (TestServer server = TestServer.start(target, c -> c.withShutdownTimeout(Duration.ofSeconds(20)));
+        try (TestServer server = TestServer.start(target, c -> c.shutdownTimeout(Duration.ofSeconds(20)));
                 Socket idle = server.connect();
                 Socket busy = server.connect()) {
             Traffic.echo(idle, "hello\n".getBytes(StandardCharsets.US_ASCII), "idle client, before");
@@ -60,7 +60,7 @@ class GracefulShutdownIT {
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 40, unit = TimeUnit.SECONDS)
     void cutsAConnectionThatCannotFinishAtTheShutdownTimeout(ServerTarget target) throws Exception {
-        try (TestServer server = TestServer.start(target, c -> c.withShutdownTimeout(Duration.ofMillis(300)));
+        try (TestServer server = TestServer.start(target, c -> c.shutdownTimeout(Duration.ofMillis(300)));
                 Socket stuck = server.connect(s -> s.setReceiveBufferSize(4096))) {
             // It sends and never reads its echo: the server's write stalls and cannot finish.
             Traffic.Sender flood = Traffic.Sender.flood(stuck, 1L << 32);

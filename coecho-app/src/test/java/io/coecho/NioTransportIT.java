@@ -36,7 +36,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The nio transport through the echo server, on loopback, each check run on nio and on epoll too, so
@@ -46,8 +46,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class NioTransportIT {
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
-    void echoesLines(String transport) throws Exception {
+    @EnumSource(names = {"NIO", "EPOLL"})
+    void echoesLines(TransportChoice transport) throws Exception {
         try (Running server = Running.start(transport);
                 Socket s = server.connect();
                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))) {
@@ -66,8 +66,8 @@ class NioTransportIT {
      * come back as EOF.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
-    void slowReaderGetsSixteenMebibytesBack(String transport) throws Exception {
+    @EnumSource(names = {"NIO", "EPOLL"})
+    void slowReaderGetsSixteenMebibytesBack(TransportChoice transport) throws Exception {
         byte[] payload = random(16 << 20, 16);
         byte[] echoed = new byte[payload.length];
         try (Running server = Running.start(transport);
@@ -110,8 +110,8 @@ class NioTransportIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
-    void halfCloseEchoesEverythingThenEof(String transport) throws Exception {
+    @EnumSource(names = {"NIO", "EPOLL"})
+    void halfCloseEchoesEverythingThenEof(TransportChoice transport) throws Exception {
         byte[] payload = random(256 * 1024, 2);
         try (Running server = Running.start(transport); Socket s = server.connect()) {
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
@@ -129,8 +129,8 @@ class NioTransportIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
-    void servesHundredClientsAtOnce(String transport) throws Exception {
+    @EnumSource(names = {"NIO", "EPOLL"})
+    void servesHundredClientsAtOnce(TransportChoice transport) throws Exception {
         try (Running server = Running.start(transport);
                 ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Boolean>> clients = new ArrayList<>();
@@ -156,14 +156,12 @@ class NioTransportIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
-    void portInUseReadsLikeEpoll(String transport) throws Exception {
+    @EnumSource(names = {"NIO", "EPOLL"})
+    void portInUseReadsLikeEpoll(TransportChoice transport) throws Exception {
         try (Running server = Running.start(transport)) {
             int port = server.address().getPort();
-            ServerConfig again = ServerConfig.loopback().withTransport(transport);
-            again = new ServerConfig(new InetSocketAddress("127.0.0.1", port), 1, again.bufferSize(), transport,
-                    again.engine(), again.backlog(), 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1));
-            ServerConfig config = again;
+            ServerConfig config = ServerConfig.builder().address(new InetSocketAddress("127.0.0.1", port))
+                    .transport(transport).shutdownTimeout(Duration.ofSeconds(1)).build();
             BindException e = assertThrows(BindException.class, () -> Server.start(config));
             assertEquals("cannot bind 127.0.0.1:" + port + ": address already in use", e.getMessage());
         }
@@ -171,13 +169,13 @@ class NioTransportIT {
 
     /** Connecting from a coroutine: to the echo server, then to a port where nobody listens. */
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
-    void connectsFromCoroutineAndReportsRefusal(String transport) throws Exception {
+    @EnumSource(names = {"NIO", "EPOLL"})
+    void connectsFromCoroutineAndReportsRefusal(TransportChoice transport) throws Exception {
         int closedPort;
         try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closedPort = probe.getLocalPort();
         }
-        var t = TransportChoice.parse(transport).open();
+        var t = transport.open();
         var loop = t.newLoop("client", 4096).start();
         try (Running server = Running.start(transport)) {
             String reply = Task.of(loop, "client", () -> {
@@ -209,8 +207,8 @@ class NioTransportIT {
 
     /** A server on an ephemeral loopback port, shut down (and waited for) on close. */
     record Running(Server server) implements AutoCloseable {
-        static Running start(String transport) throws Exception {
-            return new Running(Server.start(ServerConfig.loopback().withTransport(transport)));
+        static Running start(TransportChoice transport) throws Exception {
+            return new Running(Server.start(ServerConfig.builder().transport(transport).build()));
         }
 
         InetSocketAddress address() {

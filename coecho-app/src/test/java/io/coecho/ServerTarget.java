@@ -1,5 +1,6 @@
 package io.coecho;
 
+import io.coecho.runtime.TransportChoice;
 import io.coecho.server.Engine;
 import io.coecho.server.ServerConfig;
 import java.util.List;
@@ -12,16 +13,16 @@ import java.util.List;
  * <p>Run a subset with {@code -Dcoecho.targets=epoll,nio} (names as {@link #label()}).
  */
 public enum ServerTarget {
-    EPOLL("epoll", Engine.COROUTINES, "epoll"),
-    NIO("nio", Engine.COROUTINES, "nio"),
-    VIRTUAL_THREADS("virtual-threads", Engine.VIRTUAL_THREADS, "auto"),
-    THREADS("threads", Engine.THREADS, "auto");
+    EPOLL("epoll", Engine.COROUTINES, TransportChoice.EPOLL),
+    NIO("nio", Engine.COROUTINES, TransportChoice.NIO),
+    VIRTUAL_THREADS("virtual-threads", Engine.VIRTUAL_THREADS, TransportChoice.AUTO),
+    THREADS("threads", Engine.THREADS, TransportChoice.AUTO);
 
     private final String label;
     private final Engine engine;
-    private final String transport;
+    private final TransportChoice transport;
 
-    ServerTarget(String label, Engine engine, String transport) {
+    ServerTarget(String label, Engine engine, TransportChoice transport) {
         this.label = label;
         this.engine = engine;
         this.transport = transport;
@@ -32,13 +33,13 @@ public enum ServerTarget {
     }
 
     /** The in-process configuration: loopback, an ephemeral port, otherwise the defaults. */
-    public ServerConfig config() {
-        return ServerConfig.loopback().withTransport(transport).withEngine(engine);
+    public ServerConfig.Builder config() {
+        return ServerConfig.builder().transport(transport).engine(engine);
     }
 
     /** The same choice as command-line options of {@code coecho serve}. */
     public List<String> cliArgs() {
-        return List.of("--engine", engine.label(), "--transport", transport);
+        return List.of("--engine", engine.label(), "--transport", transport.label());
     }
 
     /** The targets to run: all, or those named in the system property coecho.targets. */

@@ -3,6 +3,7 @@ package io.coecho;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.coecho.runtime.TransportChoice;
 import io.coecho.server.ServerStats;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Several loops without SO_REUSEPORT (--no-reuse-port, or a system without it): one acceptor deals
@@ -20,11 +21,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SingleAcceptorIT {
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
+    @EnumSource(names = {"EPOLL", "NIO"})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void oneAcceptorDealsConnectionsToEveryLoop(String transport) throws Exception {
+    void oneAcceptorDealsConnectionsToEveryLoop(TransportChoice transport) throws Exception {
         try (TestServer server = TestServer.start(ServerTarget.EPOLL,
-                c -> c.withTransport(transport).withThreads(3).withReusePort(false))) {
+                c -> c.transport(transport).threads(3).reusePort(false))) {
             assertTrue(server.server().description().contains("one acceptor"), server.server().description());
             List<Socket> clients = new ArrayList<>();
             try {

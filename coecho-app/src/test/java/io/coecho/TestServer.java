@@ -38,8 +38,8 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Starts target's server with its configuration changed by tweak (still port 0 on loopback). */
-    public static TestServer start(ServerTarget target, UnaryOperator<ServerConfig> tweak) throws IOException {
-        return new TestServer(target, Server.start(tweak.apply(target.config())));
+    public static TestServer start(ServerTarget target, UnaryOperator<ServerConfig.Builder> tweak) throws IOException {
+        return new TestServer(target, Server.start(tweak.apply(target.config()).build()));
     }
 
     public Server server() {

@@ -25,7 +25,7 @@ class TimeoutsIT {
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void idleConnectionIsClosedAndABusyOneIsNot(ServerTarget target) throws Exception {
-        try (TestServer server = TestServer.start(target, c -> c.withTimeouts(Duration.ofMillis(1500), Duration.ZERO));
+        try (TestServer server = TestServer.start(target, c -> c.idleTimeout(Duration.ofMillis(1500)));
                 Socket idle = server.connect();
                 Socket chatty = server.connect()) {
             byte[] hi = "hi\n".getBytes(StandardCharsets.US_ASCII);
@@ -54,7 +54,7 @@ class TimeoutsIT {
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void peerThatStopsReadingIsCutAfterTheWriteTimeout(ServerTarget target) throws Exception {
-        try (TestServer server = TestServer.start(target, c -> c.withTimeouts(Duration.ZERO, Duration.ofMillis(500)));
+        try (TestServer server = TestServer.start(target, c -> c.writeTimeout(Duration.ofMillis(500)));
                 Socket stuck = server.connect(s -> s.setReceiveBufferSize(4096));
                 Socket good = server.connect()) {
             // It sends without reading until its sends fail: however much the buffers take, the server's

@@ -159,15 +159,19 @@ final class BenchCommand implements Callable<Integer> {
         } catch (UnknownHostException e) {
             throw new CommandLine.ParameterException(cl, "unknown host '" + host + "'");
         }
+        TransportChoice choice;
         try {
-            TransportChoice.parse(transport).open();
+            choice = TransportChoice.parse(transport);
+            choice.open();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
         int loops = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try {
-            return new LoadConfig(new InetSocketAddress(addr, port), connections, duration, warmup, (int) size, pipeline,
-                    rate == null ? 0 : rate, loops, transport, connectTimeout, udp, udpTimeout, maxLoss);
+            return LoadConfig.builder(new InetSocketAddress(addr, port)).connections(connections).duration(duration)
+                    .warmup(warmup).size((int) size).pipeline(pipeline).rate(rate == null ? 0 : rate).threads(loops)
+                    .transport(choice).connectTimeout(connectTimeout).udp(udp).udpTimeout(udpTimeout).maxLoss(maxLoss)
+                    .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.coecho.cli;
 
+import io.coecho.runtime.TransportChoice;
 import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
@@ -162,9 +163,12 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--buffer-size is too large: " + bufferSize);
         }
         try {
-            return new ServerConfig(new InetSocketAddress(addr, port), loops, (int) bufferSize, transport,
-                    Engine.parse(engine), backlog != null ? backlog : ServerConfig.systemMaxBacklog(), maxConnections, idleTimeout, writeTimeout, shutdownTimeout,
-                    udpOptions.config(Engine.parse(engine)), reusePort);
+            Engine how = Engine.parse(engine);
+            return ServerConfig.builder().address(new InetSocketAddress(addr, port)).threads(loops)
+                    .bufferSize((int) bufferSize).transport(TransportChoice.parse(transport)).engine(how)
+                    .backlog(backlog != null ? backlog : ServerConfig.systemMaxBacklog()).maxConnections(maxConnections)
+                    .idleTimeout(idleTimeout).writeTimeout(writeTimeout).shutdownTimeout(shutdownTimeout)
+                    .udp(udpOptions.config(how)).reusePort(reusePort).build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

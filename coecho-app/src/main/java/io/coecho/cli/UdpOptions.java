@@ -51,10 +51,11 @@ final class UdpOptions {
         if (udpMaxDatagram > 65_527) {
             throw new IllegalArgumentException("--udp-max-datagram must be at most 65527 bytes, got " + udpMaxDatagram);
         }
-        UdpConfig u = new UdpConfig(udp, (int) udpMaxDatagram, ports(udpDenyPorts), udpMinSourcePort, udpSourceRate,
-                udpSourceBurst != null ? udpSourceBurst : Math.max(udpSourceRate, 1), udpGlobalRate,
-                udpGlobalBurst != null ? udpGlobalBurst : Math.max(udpGlobalRate, 1), udpSourceTable,
-                udpDropLogInterval);
+        UdpConfig u = UdpConfig.builder().enabled(udp).maxDatagram((int) udpMaxDatagram)
+                .deniedSourcePorts(ports(udpDenyPorts)).minSourcePort(udpMinSourcePort)
+                .sourceRate(udpSourceRate).sourceBurst(udpSourceBurst != null ? udpSourceBurst : Math.max(udpSourceRate, 1))
+                .globalRate(udpGlobalRate).globalBurst(udpGlobalBurst != null ? udpGlobalBurst : Math.max(udpGlobalRate, 1))
+                .sourceTableSize(udpSourceTable).dropLogInterval(udpDropLogInterval).build();
         if (udp && engine != Engine.COROUTINES) {
             throw new IllegalArgumentException("--udp needs the coroutines engine");
         }

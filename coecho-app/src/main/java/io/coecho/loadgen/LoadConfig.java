@@ -1,10 +1,13 @@
 package io.coecho.loadgen;
 
+import io.coecho.runtime.TransportChoice;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
- * Everything a load run needs, validated once. Immutable.
+ * Everything a load run needs, validated once. Immutable; any thread. Made with a {@link Builder},
+ * like the server's configuration: {@code LoadConfig.builder(target).connections(100).build()}.
  *
  * @param target the echo server (resolved)
  * @param connections connections to open, all kept busy for the whole run
@@ -15,7 +18,7 @@ import java.time.Duration;
  * @param rate total messages per second across all connections (open loop), or 0 for a closed loop
  *     (each connection sends as soon as an answer frees a pipeline slot)
  * @param threads event loops, one thread each
- * @param transport "epoll", "nio" or "auto"
+ * @param transport which transport the client loops run on
  * @param connectTimeout how long one connect may take
  * @param udp UDP instead of TCP: each connection is a socket sending size-byte datagrams
  * @param udpTimeout UDP: a datagram not echoed within this long is lost (and frees its pipeline slot)
@@ -30,7 +33,7 @@ public record LoadConfig(
         int pipeline,
         double rate,
         int threads,
-        String transport,
+        TransportChoice transport,
         Duration connectTimeout,
         boolean udp,
         Duration udpTimeout,
@@ -68,9 +71,7 @@ public record LoadConfig(
         if (threads < 1 || threads > 1024) {
             throw new IllegalArgumentException("threads must be between 1 and 1024, got " + threads);
         }
-        if (!transport.equals("auto") && !transport.equals("epoll") && !transport.equals("nio")) {
-            throw new IllegalArgumentException("transport must be epoll, nio or auto, got " + transport);
-        }
+        Objects.requireNonNull(transport, "transport");
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, got " + duration.toMillis() + " ms");
         }
@@ -104,50 +105,110 @@ public record LoadConfig(
         }
     }
 
-    /** A short closed-loop run against target: what tests start from. */
-    public static LoadConfig of(InetSocketAddress target) {
-        return new LoadConfig(target, 4, Duration.ofMillis(500), Duration.ZERO, 32, 1, 0, 1, "auto",
-                Duration.ofSeconds(2), false, DEFAULT_UDP_TIMEOUT, DEFAULT_MAX_LOSS);
-    }
-
     /** True for an open loop (a --rate was given). */
     public boolean paced() {
         return rate > 0;
     }
 
-    public LoadConfig withConnections(int n) {
-        return new LoadConfig(target, n, duration, warmup, size, pipeline, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+    /**
+     * A builder for a run against target, holding the defaults tests start from: a short closed-loop
+     * run (4 connections, 500 ms, 32-byte messages, one in flight each, one loop) over TCP. (The CLI
+     * sets every field from its options.)
+     */
+    public static Builder builder(InetSocketAddress target) {
+        return new Builder(target);
     }
 
-    public LoadConfig withSize(int s) {
-        return new LoadConfig(target, connections, duration, warmup, s, pipeline, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
-    }
+    /**
+     * Collects a {@link LoadConfig} field by field; {@link #build()} validates it. One setter per
+     * field, named after it. Not thread-safe: one thread builds.
+     */
+    public static final class Builder {
+        private final InetSocketAddress target;
+        private int connections = 4;
+        private Duration duration = Duration.ofMillis(500);
+        private Duration warmup = Duration.ZERO;
+        private int size = 32;
+        private int pipeline = 1;
+        private double rate;
+        private int threads = 1;
+        private TransportChoice transport = TransportChoice.AUTO;
+        private Duration connectTimeout = Duration.ofSeconds(2);
+        private boolean udp;
+        private Duration udpTimeout = DEFAULT_UDP_TIMEOUT;
+        private double maxLoss = DEFAULT_MAX_LOSS;
 
-    public LoadConfig withPipeline(int p) {
-        return new LoadConfig(target, connections, duration, warmup, size, p, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
-    }
+        private Builder(InetSocketAddress target) {
+            this.target = target;
+        }
 
-    public LoadConfig withRate(double r) {
-        return new LoadConfig(target, connections, duration, warmup, size, pipeline, r, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
-    }
+        public Builder connections(int n) {
+            this.connections = n;
+            return this;
+        }
 
-    public LoadConfig withThreads(int t) {
-        return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, t, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
-    }
+        public Builder duration(Duration d) {
+            this.duration = d;
+            return this;
+        }
 
-    /** This run over UDP, with a loss timeout and the loss percentage above which it fails. */
-    public LoadConfig withUdp(Duration timeout, double maxLossPercent) {
-        return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, threads, transport,
-                connectTimeout, true, timeout, maxLossPercent);
-    }
+        public Builder warmup(Duration d) {
+            this.warmup = d;
+            return this;
+        }
 
-    public LoadConfig withDuration(Duration d) {
-        return new LoadConfig(target, connections, d, warmup, size, pipeline, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+        public Builder size(int bytes) {
+            this.size = bytes;
+            return this;
+        }
+
+        public Builder pipeline(int messages) {
+            this.pipeline = messages;
+            return this;
+        }
+
+        /** Messages per second across all connections (open loop); 0: closed loop. */
+        public Builder rate(double perSecond) {
+            this.rate = perSecond;
+            return this;
+        }
+
+        public Builder threads(int n) {
+            this.threads = n;
+            return this;
+        }
+
+        public Builder transport(TransportChoice transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = d;
+            return this;
+        }
+
+        /** UDP instead of TCP (see {@link #udpTimeout} and {@link #maxLoss} for its loss rules). */
+        public Builder udp(boolean on) {
+            this.udp = on;
+            return this;
+        }
+
+        public Builder udpTimeout(Duration d) {
+            this.udpTimeout = d;
+            return this;
+        }
+
+        /** The loss, in percent of the window's datagrams, above which a UDP run fails. */
+        public Builder maxLoss(double percent) {
+            this.maxLoss = percent;
+            return this;
+        }
+
+        /** The configuration; throws IllegalArgumentException if a field is out of range. */
+        public LoadConfig build() {
+            return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, threads, transport,
+                    connectTimeout, udp, udpTimeout, maxLoss);
+        }
     }
 }

@@ -2,7 +2,6 @@ package io.coecho.loadgen;
 
 import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.reactor.EventLoop;
-import io.coecho.runtime.TransportChoice;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +53,7 @@ public final class LoadGenerator {
     }
 
     private Report run() throws InterruptedException {
-        Transport transport = TransportChoice.parse(config.transport()).open();
+        Transport transport = config.transport().open();
         int loops = Math.min(config.threads(), config.connections());
         for (int i = 0; i < loops; i++) {
             EventLoop loop = transport.newLoop("bench-loop-" + i, READ_BUFFER);

@@ -1,16 +1,20 @@
 package io.coecho.server;
 
+import io.coecho.runtime.TransportChoice;
 import io.coecho.server.udp.UdpConfig;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
- * Everything a server needs to start, validated once. Immutable.
+ * Everything a server needs to start, validated once. Immutable; any thread. Made with a
+ * {@link Builder}: {@code ServerConfig.builder().address(new InetSocketAddress(9000)).threads(4).build()}, or changed from an
+ * existing one with {@code config.toBuilder().transport(TransportChoice.NIO).build()}.
  *
  * @param address where to listen (port 0: an ephemeral port)
  * @param threads event loops (coroutines engine), each with its own thread
  * @param bufferSize bytes read per call; also the most a connection holds while its peer is slow
- * @param transport "epoll", "nio", or "auto" (epoll where available)
+ * @param transport which transport the coroutines engine runs on
  * @param engine how connections are served
  * @param backlog listen backlog
  * @param maxConnections open connections at most; beyond, the server stops accepting (0: no limit)
@@ -25,7 +29,7 @@ public record ServerConfig(
         InetSocketAddress address,
         int threads,
         int bufferSize,
-        String transport,
+        TransportChoice transport,
         Engine engine,
         int backlog,
         int maxConnections,
@@ -41,6 +45,10 @@ public record ServerConfig(
     public static final int DEFAULT_BACKLOG = 4096;
 
     public ServerConfig {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(udp, "udp");
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
@@ -53,10 +61,6 @@ public record ServerConfig(
         if (maxConnections < 0) {
             throw new IllegalArgumentException("max connections must not be negative, got " + maxConnections);
         }
-        if (!transport.equals("auto") && !transport.equals("epoll") && !transport.equals("nio")) {
-            throw new IllegalArgumentException("transport must be epoll, nio or auto, got " + transport);
-        }
-        java.util.Objects.requireNonNull(udp, "udp");
         for (Duration d : new Duration[] {idleTimeout, writeTimeout, shutdownTimeout}) {
             if (d.isNegative()) {
                 throw new IllegalArgumentException("durations must not be negative, got " + d);
@@ -64,64 +68,122 @@ public record ServerConfig(
         }
     }
 
-    /** A TCP-only configuration (UDP off, its safeguards at their defaults). */
-    public ServerConfig(InetSocketAddress address, int threads, int bufferSize, String transport, Engine engine,
-            int backlog, int maxConnections, Duration idleTimeout, Duration writeTimeout, Duration shutdownTimeout) {
-        this(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout, writeTimeout,
-                shutdownTimeout, UdpConfig.DEFAULTS, true);
+    /**
+     * A builder with the defaults an embedder or a test starts from: an ephemeral port on loopback,
+     * one loop, the coroutines engine on the best transport here, no connection limit, no idle or
+     * write timeout, a 5 s graceful shutdown, UDP off. (The CLI sets every field from its options.)
+     */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** Defaults on an ephemeral loopback port: what tests and embedders start from. */
-    public static ServerConfig loopback() {
-        return new ServerConfig(new InetSocketAddress("127.0.0.1", 0), 1, DEFAULT_BUFFER_SIZE, "auto",
-                Engine.COROUTINES, DEFAULT_BACKLOG, 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5));
+    /** A builder holding this configuration, to change some of it. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    public ServerConfig withTransport(String t) {
-        return new ServerConfig(address, threads, bufferSize, t, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp, reusePort);
-    }
+    /**
+     * Collects a {@link ServerConfig} field by field; {@link #build()} validates it. One setter per
+     * field, named after it. Not thread-safe: one thread builds.
+     */
+    public static final class Builder {
+        private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
+        private int threads = 1;
+        private int bufferSize = DEFAULT_BUFFER_SIZE;
+        private TransportChoice transport = TransportChoice.AUTO;
+        private Engine engine = Engine.COROUTINES;
+        private int backlog = DEFAULT_BACKLOG;
+        private int maxConnections;
+        private Duration idleTimeout = Duration.ZERO;
+        private Duration writeTimeout = Duration.ZERO;
+        private Duration shutdownTimeout = Duration.ofSeconds(5);
+        private UdpConfig udp = UdpConfig.DEFAULTS;
+        private boolean reusePort = true;
 
-    public ServerConfig withEngine(Engine e) {
-        return new ServerConfig(address, threads, bufferSize, transport, e, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp, reusePort);
-    }
+        private Builder() {}
 
-    public ServerConfig withThreads(int n) {
-        return new ServerConfig(address, n, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp, reusePort);
-    }
+        private Builder(ServerConfig c) {
+            address = c.address;
+            threads = c.threads;
+            bufferSize = c.bufferSize;
+            transport = c.transport;
+            engine = c.engine;
+            backlog = c.backlog;
+            maxConnections = c.maxConnections;
+            idleTimeout = c.idleTimeout;
+            writeTimeout = c.writeTimeout;
+            shutdownTimeout = c.shutdownTimeout;
+            udp = c.udp;
+            reusePort = c.reusePort;
+        }
 
-    /** This configuration with other UDP settings ({@code withUdp(UdpConfig.DEFAULTS.enable())}: UDP on). */
-    public ServerConfig withUdp(UdpConfig u) {
-        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, u, reusePort);
-    }
+        public Builder address(InetSocketAddress address) {
+            this.address = address;
+            return this;
+        }
 
-    public ServerConfig withMaxConnections(int n) {
-        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, n, idleTimeout,
-                writeTimeout, shutdownTimeout, udp, reusePort);
-    }
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
 
-    public ServerConfig withTimeouts(Duration idle, Duration write) {
-        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idle,
-                write, shutdownTimeout, udp, reusePort);
-    }
+        public Builder bufferSize(int bytes) {
+            this.bufferSize = bytes;
+            return this;
+        }
 
-    public ServerConfig withShutdownTimeout(Duration d) {
-        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, d, udp, reusePort);
-    }
+        public Builder transport(TransportChoice transport) {
+            this.transport = transport;
+            return this;
+        }
 
-    public ServerConfig withBufferSize(int bytes) {
-        return new ServerConfig(address, threads, bytes, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp, reusePort);
-    }
+        public Builder engine(Engine engine) {
+            this.engine = engine;
+            return this;
+        }
 
-    /** This configuration with one acceptor dealing connections out (false) or SO_REUSEPORT (true). */
-    public ServerConfig withReusePort(boolean on) {
-        return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections, idleTimeout,
-                writeTimeout, shutdownTimeout, udp, on);
+        public Builder backlog(int backlog) {
+            this.backlog = backlog;
+            return this;
+        }
+
+        public Builder maxConnections(int max) {
+            this.maxConnections = max;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        public Builder writeTimeout(Duration timeout) {
+            this.writeTimeout = timeout;
+            return this;
+        }
+
+        public Builder shutdownTimeout(Duration timeout) {
+            this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        /** UDP echo and its safeguards ({@code udp(UdpConfig.builder().enabled(true).build())}: UDP on). */
+        public Builder udp(UdpConfig udp) {
+            this.udp = udp;
+            return this;
+        }
+
+        /** One listener per loop (SO_REUSEPORT, true) or one acceptor dealing connections out (false). */
+        public Builder reusePort(boolean on) {
+            this.reusePort = on;
+            return this;
+        }
+
+        /** The configuration; throws IllegalArgumentException (or NullPointerException) if a field is wrong. */
+        public ServerConfig build() {
+            return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections,
+                    idleTimeout, writeTimeout, shutdownTimeout, udp, reusePort);
+        }
     }
 
     /**

@@ -34,7 +34,7 @@ class LoadGeneratorIT {
     }
 
     private InetSocketAddress startServer() throws Exception {
-        server = Server.start(ServerConfig.loopback());
+        server = Server.start(ServerConfig.builder().build());
         return server.address();
     }
 
@@ -47,21 +47,21 @@ class LoadGeneratorIT {
 
     @Test
     void closedLoopAgainstOurServerVerifiesEverything() throws Exception {
-        LoadConfig c = LoadConfig.of(startServer()).withConnections(8).withThreads(2);
+        LoadConfig c = LoadConfig.builder(startServer()).connections(8).threads(2).build();
         assertClean(LoadGenerator.run(c, null));
     }
 
     @Test
     void largePipelinedMessagesComeBackInPiecesAndVerify() throws Exception {
         // Larger than the server's buffer and the socket buffers: partial reads and blocked writes.
-        LoadConfig c = LoadConfig.of(startServer()).withConnections(2).withSize(3 * 1024 * 1024 + 17).withPipeline(3)
-                .withDuration(Duration.ofSeconds(1));
+        LoadConfig c = LoadConfig.builder(startServer()).connections(2).size(3 * 1024 * 1024 + 17).pipeline(3)
+                .duration(Duration.ofSeconds(1)).build();
         assertClean(LoadGenerator.run(c, null));
     }
 
     @Test
     void openLoopSendsAtTheGivenRate() throws Exception {
-        LoadConfig c = LoadConfig.of(startServer()).withConnections(10).withRate(400).withDuration(Duration.ofSeconds(1));
+        LoadConfig c = LoadConfig.builder(startServer()).connections(10).rate(400).duration(Duration.ofSeconds(1)).build();
         Report r = LoadGenerator.run(c, null);
         assertClean(r);
         // 400 msg/s for 1 s: the schedule, give or take the messages at the window's edges.
@@ -90,7 +90,7 @@ class LoadGeneratorIT {
     @Test
     void aCorruptedByteIsCountedAndFailsTheRun() throws Exception {
         try (FaultyServer bad = FaultyServer.start(FaultyServer.Fault.CORRUPT_ONE_BYTE)) {
-            Report r = LoadGenerator.run(LoadConfig.of(bad.address()), null);
+            Report r = LoadGenerator.run(LoadConfig.builder(bad.address()).build(), null);
             assertEquals(4, r.failures(Failure.MISMATCH), r.toTable());
             assertTrue(r.details().getFirst().contains("offset " + FaultyServer.CORRUPT_AT), r.details().toString());
 

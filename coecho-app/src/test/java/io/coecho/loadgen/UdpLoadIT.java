@@ -3,7 +3,6 @@ package io.coecho.loadgen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.udp.UdpConfig;
@@ -40,15 +39,13 @@ class UdpLoadIT {
     }
 
     private InetSocketAddress startServer(String host, UdpConfig udp) throws IOException {
-        ServerConfig c = ServerConfig.loopback().withUdp(udp);
-        c = new ServerConfig(new InetSocketAddress(InetAddress.getByName(host), 0), 1, c.bufferSize(), "auto",
-                Engine.COROUTINES, c.backlog(), 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), c.udp(), true);
-        server = Server.start(c);
+        server = Server.start(ServerConfig.builder().address(new InetSocketAddress(InetAddress.getByName(host), 0))
+                .udp(udp).build());
         return server.address();
     }
 
     private static UdpConfig unlimited() {
-        return UdpConfig.DEFAULTS.enable().withRates(0, 0, 0, 0);
+        return UdpConfig.builder().enabled(true).sourceRate(0).globalRate(0).build();
     }
 
     @ParameterizedTest
@@ -70,8 +67,8 @@ class UdpLoadIT {
     @Test
     void openLoopOverIpv6WithOneByteDatagrams() throws Exception {
         InetSocketAddress a = startServer("::1", unlimited());
-        LoadConfig c = LoadConfig.of(a).withSize(1).withPipeline(8).withRate(400).withDuration(Duration.ofSeconds(1))
-                .withUdp(Duration.ofSeconds(1), 0);
+        LoadConfig c = LoadConfig.builder(a).size(1).pipeline(8).rate(400).duration(Duration.ofSeconds(1))
+                .udp(true).udpTimeout(Duration.ofSeconds(1)).maxLoss(0).build();
         Report r = LoadGenerator.run(c, null);
         assertTrue(r.ok(), r.toTable());
         assertEquals(r.udp(UdpCount.SENT), r.udp(UdpCount.RECEIVED), r.toTable());
@@ -82,7 +79,7 @@ class UdpLoadIT {
 
     @Test
     void theServersDefaultRateLimitShowsAsLossAndFailsTheRun() throws Exception {
-        InetSocketAddress a = startServer("127.0.0.1", UdpConfig.DEFAULTS.enable()); // 100 datagrams/s per source
+        InetSocketAddress a = startServer("127.0.0.1", UdpConfig.builder().enabled(true).build()); // 100 datagrams/s per source
         BenchRun run = BenchRun.of("--udp", "--port", "" + a.getPort(), "-c", "4", "-P", "16", "-d", "500ms", "-w", "0",
                 "--udp-timeout", "100ms", "--max-loss", "1", "--json");
         assertEquals(1, run.exit(), run.err() + run.out());
@@ -102,7 +99,8 @@ class UdpLoadIT {
     @Test
     void aCorruptedByteIsAMismatch() throws Exception {
         try (CorruptingUdpServer bad = new CorruptingUdpServer()) {
-            Report r = LoadGenerator.run(LoadConfig.of(bad.address()).withUdp(Duration.ofMillis(200), 1), null);
+            Report r = LoadGenerator.run(LoadConfig.builder(bad.address()).udp(true).udpTimeout(Duration.ofMillis(200))
+                    .maxLoss(1).build(), null);
             assertEquals(4, r.failures(Failure.MISMATCH), r.toTable());
             assertTrue(r.details().getFirst().contains("wrong byte " + CorruptingUdpServer.CORRUPT_AT), r.details().toString());
 

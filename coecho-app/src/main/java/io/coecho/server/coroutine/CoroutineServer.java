@@ -1,6 +1,5 @@
 package io.coecho.server.coroutine;
 
-import io.coecho.runtime.TransportChoice;
 import io.coecho.runtime.net.ListenOptions;
 import io.coecho.runtime.net.TcpListener;
 import io.coecho.runtime.net.Transport;
@@ -51,7 +50,7 @@ public final class CoroutineServer implements Server {
     }
 
     public static CoroutineServer start(ServerConfig config) throws IOException {
-        Transport transport = TransportChoice.parse(config.transport()).open();
+        Transport transport = config.transport().open();
         for (int attempt = 1; ; attempt++) {
             CoroutineServer server = new CoroutineServer(config, transport);
             try {

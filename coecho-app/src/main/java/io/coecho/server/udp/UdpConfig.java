@@ -5,8 +5,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * UDP echo (RFC 862) and its safeguards against reflection and echo loops. Immutable; every limit on
- * by default (see {@link #DEFAULTS}), UDP itself off until {@link #enabled()}.
+ * UDP echo (RFC 862) and its safeguards against reflection and echo loops. Immutable; any thread.
+ * Every limit on by default (see {@link #DEFAULTS}), UDP itself off until {@link #enabled()}. Made
+ * with a {@link Builder}, as {@link io.coecho.server.ServerConfig} is:
+ * {@code UdpConfig.builder().enabled(true).sourceRate(0).build()}.
  *
  * @param enabled serve UDP echo on the TCP address and port
  * @param maxDatagram the largest datagram answered; larger ones are counted and dropped
@@ -30,8 +32,7 @@ public record UdpConfig(boolean enabled, int maxDatagram, Set<Integer> deniedSou
     public static final Set<Integer> REFLECTOR_PORTS = Set.of(7, 9, 13, 17, 19, 37);
 
     /** Off, with every safeguard at its default. */
-    public static final UdpConfig DEFAULTS = new UdpConfig(false, 65_507, REFLECTOR_PORTS, 1024,
-            100, 100, 10_000, 10_000, 16_384, Duration.ofSeconds(10));
+    public static final UdpConfig DEFAULTS = builder().build();
 
     public UdpConfig {
         if (maxDatagram < 1 || maxDatagram > 65_527) {
@@ -61,27 +62,103 @@ public record UdpConfig(boolean enabled, int maxDatagram, Set<Integer> deniedSou
         }
     }
 
-    /** These settings with UDP switched on. */
-    public UdpConfig enable() {
-        return new UdpConfig(true, maxDatagram, deniedSourcePorts, minSourcePort, sourceRate, sourceBurst, globalRate,
-                globalBurst, sourceTableSize, dropLogInterval);
+    /** A builder holding {@link #DEFAULTS}: UDP off, every safeguard on. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** These settings with other rate limits (0: none). */
-    public UdpConfig withRates(int sourceRate, int sourceBurst, int globalRate, int globalBurst) {
-        return new UdpConfig(enabled, maxDatagram, deniedSourcePorts, minSourcePort, sourceRate, sourceBurst,
-                globalRate, globalBurst, sourceTableSize, dropLogInterval);
+    /** A builder holding these settings, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    /** These settings with another largest datagram. */
-    public UdpConfig withMaxDatagram(int bytes) {
-        return new UdpConfig(enabled, bytes, deniedSourcePorts, minSourcePort, sourceRate, sourceBurst, globalRate,
-                globalBurst, sourceTableSize, dropLogInterval);
-    }
+    /**
+     * Collects a {@link UdpConfig} field by field; {@link #build()} validates it. One setter per
+     * field, named after it. Not thread-safe: one thread builds.
+     */
+    public static final class Builder {
+        private boolean enabled;
+        private int maxDatagram = 65_507;
+        private Set<Integer> deniedSourcePorts = REFLECTOR_PORTS;
+        private int minSourcePort = 1024;
+        private int sourceRate = 100;
+        private int sourceBurst = 100;
+        private int globalRate = 10_000;
+        private int globalBurst = 10_000;
+        private int sourceTableSize = 16_384;
+        private Duration dropLogInterval = Duration.ofSeconds(10);
 
-    /** These settings with other port rules. */
-    public UdpConfig withSourcePorts(Set<Integer> denied, int min) {
-        return new UdpConfig(enabled, maxDatagram, denied, min, sourceRate, sourceBurst, globalRate, globalBurst,
-                sourceTableSize, dropLogInterval);
+        private Builder() {}
+
+        private Builder(UdpConfig c) {
+            enabled = c.enabled;
+            maxDatagram = c.maxDatagram;
+            deniedSourcePorts = c.deniedSourcePorts;
+            minSourcePort = c.minSourcePort;
+            sourceRate = c.sourceRate;
+            sourceBurst = c.sourceBurst;
+            globalRate = c.globalRate;
+            globalBurst = c.globalBurst;
+            sourceTableSize = c.sourceTableSize;
+            dropLogInterval = c.dropLogInterval;
+        }
+
+        public Builder enabled(boolean on) {
+            this.enabled = on;
+            return this;
+        }
+
+        public Builder maxDatagram(int bytes) {
+            this.maxDatagram = bytes;
+            return this;
+        }
+
+        public Builder deniedSourcePorts(Set<Integer> ports) {
+            this.deniedSourcePorts = ports;
+            return this;
+        }
+
+        public Builder minSourcePort(int port) {
+            this.minSourcePort = port;
+            return this;
+        }
+
+        /** Datagrams per second per source (0: no limit). */
+        public Builder sourceRate(int perSecond) {
+            this.sourceRate = perSecond;
+            return this;
+        }
+
+        public Builder sourceBurst(int datagrams) {
+            this.sourceBurst = datagrams;
+            return this;
+        }
+
+        /** Datagrams per second for the whole server (0: no limit). */
+        public Builder globalRate(int perSecond) {
+            this.globalRate = perSecond;
+            return this;
+        }
+
+        public Builder globalBurst(int datagrams) {
+            this.globalBurst = datagrams;
+            return this;
+        }
+
+        public Builder sourceTableSize(int sources) {
+            this.sourceTableSize = sources;
+            return this;
+        }
+
+        public Builder dropLogInterval(Duration interval) {
+            this.dropLogInterval = interval;
+            return this;
+        }
+
+        /** The settings; throws IllegalArgumentException if one is out of range. */
+        public UdpConfig build() {
+            return new UdpConfig(enabled, maxDatagram, deniedSourcePorts, minSourcePort, sourceRate, sourceBurst,
+                    globalRate, globalBurst, sourceTableSize, dropLogInterval);
+        }
     }
 }

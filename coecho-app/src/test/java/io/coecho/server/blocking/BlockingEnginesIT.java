@@ -31,9 +31,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class BlockingEnginesIT {
 
     private static ServerConfig config(Engine engine, int maxConnections, Duration shutdownTimeout) {
-        ServerConfig d = ServerConfig.loopback();
-        return new ServerConfig(d.address(), 1, d.bufferSize(), d.transport(), engine, d.backlog(), maxConnections,
-                Duration.ZERO, Duration.ZERO, shutdownTimeout);
+        return ServerConfig.builder().engine(engine).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout)
+                .build();
     }
 
     private static Server start(Engine engine) throws IOException {
@@ -174,9 +173,8 @@ class BlockingEnginesIT {
     @ParameterizedTest
     @EnumSource(value = Engine.class, names = {"VIRTUAL_THREADS", "THREADS"})
     void gracefulCloseDrainsWhatWasReceivedAndClosesIdleOnes(Engine engine) throws Exception {
-        ServerConfig d = config(engine, 0, Duration.ofSeconds(20));
-        Server server = Server.start(new ServerConfig(d.address(), 1, 64 * 1024, d.transport(), engine, d.backlog(), 0,
-                Duration.ZERO, Duration.ZERO, d.shutdownTimeout()));
+        Server server = Server.start(config(engine, 0, Duration.ofSeconds(20)).toBuilder().bufferSize(64 * 1024)
+                .build());
         Socket idle = connect(server);
         Socket busy = new Socket();
         busy.setReceiveBufferSize(16 * 1024); // the echo backs up: the server likely still writes at close()
@@ -245,9 +243,8 @@ class BlockingEnginesIT {
     @ParameterizedTest
     @EnumSource(value = Engine.class, names = {"VIRTUAL_THREADS", "THREADS"})
     void watchdogClosesIdleConnectionsAndPeersThatStopReading(Engine engine) throws Exception {
-        ServerConfig d = ServerConfig.loopback();
-        Server server = Server.start(new ServerConfig(d.address(), 1, d.bufferSize(), d.transport(), engine,
-                d.backlog(), 0, Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(5)));
+        Server server = Server.start(ServerConfig.builder().engine(engine).idleTimeout(Duration.ofSeconds(1))
+                .writeTimeout(Duration.ofMillis(200)).build());
         try (Socket idle = connect(server); Socket stuck = connect(server)) {
             // It sends and never reads until the server cuts it: the flood fails then.
             io.coecho.Traffic.Sender.flood(stuck, 1L << 32);
@@ -265,10 +262,8 @@ class BlockingEnginesIT {
     void portInUseFailsWithAClearMessage(Engine engine) throws Exception {
         Server first = start(engine);
         try {
-            ServerConfig d = config(engine, 0, Duration.ofSeconds(5));
-            ServerConfig same = new ServerConfig(new InetSocketAddress("127.0.0.1", first.address().getPort()),
-                    1, d.bufferSize(), d.transport(), engine, d.backlog(), 0, Duration.ZERO, Duration.ZERO,
-                    d.shutdownTimeout());
+            ServerConfig same = config(engine, 0, Duration.ofSeconds(5)).toBuilder()
+                    .address(new InetSocketAddress("127.0.0.1", first.address().getPort())).build();
             IOException e = assertThrows(IOException.class, () -> Server.start(same));
             assertTrue(e.getMessage().contains("address already in use"), e.getMessage());
         } finally {

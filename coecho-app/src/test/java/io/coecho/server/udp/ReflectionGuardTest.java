@@ -13,8 +13,12 @@ class ReflectionGuardTest {
     private static final int OWN_PORT = 8080;
     private static final int[] BROADCASTS = {0xC0A8_01FF}; // 192.168.1.255
 
-    private final ReflectionGuard guard =
-            new ReflectionGuard(UdpConfig.DEFAULTS.enable().withRates(0, 0, 0, 0), OWN_PORT, BROADCASTS, null);
+    private final ReflectionGuard guard = new ReflectionGuard(unlimited().build(), OWN_PORT, BROADCASTS, null);
+
+    /** UDP on, no rate limits: the port and address rules alone. */
+    private static UdpConfig.Builder unlimited() {
+        return UdpConfig.builder().enabled(true).sourceRate(0).globalRate(0);
+    }
 
     private DropReason check(String host, int port) {
         return guard.check(PeerAddress.of(new InetSocketAddress(host, port)), 0);
@@ -50,7 +54,7 @@ class ReflectionGuardTest {
     @Test
     void portRulesAreConfigurable() {
         ReflectionGuard open = new ReflectionGuard(
-                UdpConfig.DEFAULTS.enable().withRates(0, 0, 0, 0).withSourcePorts(Set.of(5000), 1), OWN_PORT,
+                unlimited().deniedSourcePorts(Set.of(5000)).minSourcePort(1).build(), OWN_PORT,
                 new int[0], null);
         assertNull(open.check(PeerAddress.of(new InetSocketAddress("192.0.2.1", 7)), 0));
         assertNull(open.check(PeerAddress.of(new InetSocketAddress("192.0.2.1", 53)), 0));
@@ -61,7 +65,8 @@ class ReflectionGuardTest {
     @Test
     void ratesApplyPerSourceThenGlobally() {
         TokenBucket global = new TokenBucket(1, 3, 0);
-        ReflectionGuard g = new ReflectionGuard(UdpConfig.DEFAULTS.enable().withRates(1, 2, 1, 3), OWN_PORT,
+        ReflectionGuard g = new ReflectionGuard(
+                UdpConfig.builder().enabled(true).sourceRate(1).sourceBurst(2).globalRate(1).globalBurst(3).build(), OWN_PORT,
                 new int[0], global);
         PeerAddress a = PeerAddress.of(new InetSocketAddress("192.0.2.1", 40000));
         PeerAddress a2 = PeerAddress.of(new InetSocketAddress("::ffff:192.0.2.1", 40001));

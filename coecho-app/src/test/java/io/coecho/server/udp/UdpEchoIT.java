@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.coecho.server.Engine;
+import io.coecho.runtime.TransportChoice;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import java.io.IOException;
@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * UDP echo (RFC 862) against real sockets on loopback, for every transport: sizes up to the largest
@@ -29,17 +29,16 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(60)
 class UdpEchoIT {
-    private static Server start(String transport, String host, UnaryOperator<UdpConfig> udp) throws IOException {
+    private static Server start(TransportChoice transport, String host, UnaryOperator<UdpConfig.Builder> udp)
+            throws IOException {
         return start(transport, host, 1, udp);
     }
 
-    private static Server start(String transport, String host, int loops, UnaryOperator<UdpConfig> udp)
-            throws IOException {
-        ServerConfig c = ServerConfig.loopback().withTransport(transport)
-                .withUdp(udp.apply(UdpConfig.DEFAULTS.enable()));
-        c = new ServerConfig(new InetSocketAddress(InetAddress.getByName(host), 0), loops, c.bufferSize(), transport,
-                Engine.COROUTINES, c.backlog(), 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), c.udp(), true);
-        return Server.start(c);
+    private static Server start(TransportChoice transport, String host, int loops,
+            UnaryOperator<UdpConfig.Builder> udp) throws IOException {
+        return Server.start(ServerConfig.builder().address(new InetSocketAddress(InetAddress.getByName(host), 0))
+                .threads(loops).transport(transport).udp(udp.apply(UdpConfig.builder().enabled(true)).build())
+                .build());
     }
 
     private static void stop(Server s) throws InterruptedException {
@@ -58,8 +57,8 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void echoesDatagramsOfEverySize(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void echoesDatagramsOfEverySize(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         try (UdpClient c = UdpClient.open("127.0.0.1", s.address())) {
             for (int size : new int[] {0, 1, 1472, 9000, 65_507}) {
@@ -73,8 +72,8 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void everyLoopAnswersOnTheSharedPort(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void everyLoopAnswersOnTheSharedPort(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", 2, UnaryOperator.identity());
         try {
             // Two sockets share the port (SO_REUSEPORT); the kernel picks one per source: all answer.
@@ -90,8 +89,8 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void servesTcpAndUdpOnTheSamePort(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void servesTcpAndUdpOnTheSamePort(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         try (UdpClient c = UdpClient.open("127.0.0.1", s.address());
                 java.net.Socket tcp = new java.net.Socket(s.address().getAddress(), s.address().getPort())) {
@@ -105,10 +104,10 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void deniedSourcePortGetsNoAnswer(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void deniedSourcePortGetsNoAnswer(TransportChoice transport) throws Exception {
         try (UdpClient denied = UdpClient.open("127.0.0.1", new InetSocketAddress("127.0.0.1", 1))) {
-            Server s = start(transport, "127.0.0.1", u -> u.withSourcePorts(Set.of(7, 19, denied.port()), 1024));
+            Server s = start(transport, "127.0.0.1", u -> u.deniedSourcePorts(Set.of(7, 19, denied.port())).minSourcePort(1024));
             try (UdpClient d = denied.target(s.address()); UdpClient probe = UdpClient.open("127.0.0.1", s.address())) {
                 d.send("loop?".getBytes());
                 probe.echo("probe".getBytes());
@@ -121,8 +120,8 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void wellKnownReflectorPortsAndPrivilegedPortsGetNoAnswer(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void wellKnownReflectorPortsAndPrivilegedPortsGetNoAnswer(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         // chargen (19) is on the deny list; 1000 is merely below 1024. Binding them needs root (CI has it).
         try (UdpClient chargen = UdpClient.open(new InetSocketAddress("127.0.0.9", 19), s.address());
@@ -144,10 +143,10 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void aSourceAboveItsRateGetsOnlyItsRateAndOthersAreUnaffected(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void aSourceAboveItsRateGetsOnlyItsRateAndOthersAreUnaffected(TransportChoice transport) throws Exception {
         // 1 datagram/s after a burst of 5: within the test's second, exactly 5 answers.
-        Server s = start(transport, "127.0.0.1", u -> u.withRates(1, 5, 0, 0));
+        Server s = start(transport, "127.0.0.1", u -> u.sourceRate(1).sourceBurst(5).globalRate(0).globalBurst(0));
         try (UdpClient flood = UdpClient.open("127.0.0.1", s.address());
                 UdpClient other = UdpClient.open("127.0.0.2", s.address())) {
             long t0 = System.nanoTime();
@@ -173,9 +172,9 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void theGlobalRateCapsEveryone(String transport) throws Exception {
-        Server s = start(transport, "127.0.0.1", u -> u.withRates(0, 0, 1, 3));
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void theGlobalRateCapsEveryone(TransportChoice transport) throws Exception {
+        Server s = start(transport, "127.0.0.1", u -> u.sourceRate(0).sourceBurst(0).globalRate(1).globalBurst(3));
         try (UdpClient a = UdpClient.open("127.0.0.1", s.address());
                 UdpClient b = UdpClient.open("127.0.0.2", s.address())) {
             a.echo("a1".getBytes());
@@ -192,9 +191,9 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void oversizeDatagramsAreCountedNotEchoedCut(String transport) throws Exception {
-        Server s = start(transport, "127.0.0.1", u -> u.withMaxDatagram(1000));
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void oversizeDatagramsAreCountedNotEchoedCut(TransportChoice transport) throws Exception {
+        Server s = start(transport, "127.0.0.1", u -> u.maxDatagram(1000));
         try (UdpClient c = UdpClient.open("127.0.0.1", s.address())) {
             c.send(UdpClient.random(1001));
             c.send(UdpClient.random(65_507));
@@ -207,8 +206,8 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void aClientThatLeftBeforeItsAnswerHarmsNoOne(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void aClientThatLeftBeforeItsAnswerHarmsNoOne(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         try (UdpClient probe = UdpClient.open("127.0.0.1", s.address())) {
             for (int i = 0; i < 3; i++) {
@@ -224,9 +223,9 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void echoesOverIpv6(String transport) throws Exception {
-        Server s = start(transport, "::1", u -> u.withMaxDatagram(65_527));
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void echoesOverIpv6(TransportChoice transport) throws Exception {
+        Server s = start(transport, "::1", u -> u.maxDatagram(65_527));
         try (UdpClient c = UdpClient.open("::1", s.address())) {
             for (int size : new int[] {0, 1, 1452, 65_507, 65_527}) {
                 c.echo(UdpClient.random(size));
@@ -237,10 +236,10 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void aDualStackServerAnswersIpv4SourcesAndStillFiltersThem(String transport) throws Exception {
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void aDualStackServerAnswersIpv4SourcesAndStillFiltersThem(TransportChoice transport) throws Exception {
         try (UdpClient denied = UdpClient.open("127.0.0.1", new InetSocketAddress("127.0.0.1", 1))) {
-            Server s = start(transport, "::", u -> u.withSourcePorts(Set.of(denied.port()), 1024));
+            Server s = start(transport, "::", u -> u.deniedSourcePorts(Set.of(denied.port())).minSourcePort(1024));
             InetSocketAddress v4 = new InetSocketAddress("127.0.0.1", s.address().getPort());
             try (UdpClient d = denied.target(v4);
                     UdpClient c = UdpClient.open("127.0.0.1", v4)) {
