@@ -75,7 +75,8 @@ failed_runs=0
 for i in $(seq "$runs"); do
   start=$(date +%s)
   status=passed
-  if ! (cd "$out/clone" && ./coecho test "${select[@]}") >"$out/run-$i.log" 2>&1; then
+  # --fail-at-end: a module whose tests fail does not stop the others' tests from running and reporting.
+  if ! (cd "$out/clone" && ./coecho test --fail-at-end "${select[@]}") >"$out/run-$i.log" 2>&1; then
     status=FAILED; failed_runs=$((failed_runs + 1))
   fi
   mkdir -p "$out/run-$i"
