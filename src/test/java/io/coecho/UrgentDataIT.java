@@ -29,6 +29,19 @@ class UrgentDataIT {
         }
     }
 
+    /** No EOF to end the echo: the bytes after the urgent mark must still come back, and more after. */
+    @ParameterizedTest
+    @MethodSource("io.coecho.ServerTarget#selected")
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void bytesAfterTheUrgentMarkComeBackWithoutEof(ServerTarget target) throws Exception {
+        try (TestServer server = TestServer.start(target); Socket s = server.connect()) {
+            sendWithUrgentByte(s, "abc", 'X', "def");
+            assertEquals("abcXdef", new String(Traffic.readFully(s.getInputStream(), 7), US_ASCII), target + ": echo");
+            s.getOutputStream().write("ghi".getBytes(US_ASCII));
+            assertEquals("ghi", new String(Traffic.readFully(s.getInputStream(), 3), US_ASCII), target + ": then");
+        }
+    }
+
     private static void sendWithUrgentByte(Socket s, String before, char urgent, String after) throws Exception {
         OutputStream out = s.getOutputStream();
         out.write(before.getBytes(US_ASCII));

@@ -5,6 +5,7 @@ import static io.coecho.runtime.linux.LinuxConstants.EFD_NONBLOCK;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLET;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLIN;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLOUT;
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLPRI;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLRDHUP;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLL_CTL_ADD;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLL_CTL_DEL;
@@ -20,9 +21,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * epoll as a {@link Poller}. Every fd is added once, edge-triggered, for input (EPOLLIN | EPOLLRDHUP),
- * and removed once, when it is closed: none of the seed's ADD-on-suspend / DEL-on-resume, which costs
- * two epoll_ctl calls per wait. Edge-triggering is safe because a coroutine waits only after its
+ * epoll as a {@link Poller}. Every fd is added once, edge-triggered, for input (EPOLLIN | EPOLLPRI |
+ * EPOLLRDHUP), and removed once, when it is closed: none of the seed's ADD-on-suspend / DEL-on-resume,
+ * which costs two epoll_ctl calls per wait. Edge-triggering is safe because a coroutine waits only after its
  * syscall said EAGAIN, and any byte that arrives after that raises a new edge. Output interest is
  * added only while a write is blocked and removed when it completes (the seed's EPOLLOUT trap: a
  * socket is almost always writable, so standing interest would wake the loop for nothing).
@@ -43,7 +44,8 @@ public final class EpollPoller implements Poller {
     };
     private static final int EVENT_SIZE = PACKED ? 12 : 16;
     private static final int DATA_OFFSET = PACKED ? 4 : 8;
-    private static final int READ_INTEREST = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    /** EPOLLPRI: TCP urgent data, after which a short read no longer means drained (EpollRegistration). */
+    private static final int READ_INTEREST = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET;
 
     private final EventLoop loop;
     private final Syscalls sys = new Syscalls();

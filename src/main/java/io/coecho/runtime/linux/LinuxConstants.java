@@ -32,6 +32,7 @@ public final class LinuxConstants {
     public static final int EPOLL_CTL_DEL = 2;
     public static final int EPOLL_CTL_MOD = 3;
     public static final int EPOLLIN = 0x1;
+    public static final int EPOLLPRI = 0x2;
     public static final int EPOLLOUT = 0x4;
     public static final int EPOLLERR = 0x8;
     public static final int EPOLLHUP = 0x10;
