@@ -118,6 +118,11 @@ final class CoroutineServer implements Server {
         return w;
     }
 
+    /** Loop i (loop 0 holds the single acceptor when one deals connections out). For tests. */
+    EventLoop loop(int i) {
+        return workers.get(i).loop;
+    }
+
     /** Takes a connection slot before accepting; false at --max-connections. Any loop thread. */
     boolean admit() {
         if (maxConnections == 0) {

@@ -123,8 +123,11 @@ final class Worker {
                 Worker target = server.dealTo(this);
                 if (target == this) {
                     adopt(incoming);
-                } else {
-                    target.loop.execute(() -> target.adopt(incoming));
+                } else if (!target.loop.tryExecute(() -> target.adopt(incoming))) {
+                    // That loop has ended (in a shutdown it may drain and stop before ours does) and
+                    // will run nothing more: the connection and its slot are still ours to release.
+                    incoming.close();
+                    server.release();
                 }
             }
         } catch (ClosedChannelException e) {
