@@ -44,7 +44,11 @@ final class CoroutineServer implements Server {
     }
 
     static CoroutineServer start(ServerConfig config) throws IOException {
-        Transport transport = Transports.select(config.transport());
+        return start(config, Transports.select(config.transport()));
+    }
+
+    /** On a transport of the caller's (tests: one that injects faults the kernel rarely raises). */
+    static CoroutineServer start(ServerConfig config, Transport transport) throws IOException {
         for (int attempt = 1; ; attempt++) {
             CoroutineServer server = new CoroutineServer(config, transport);
             try {

@@ -107,6 +107,17 @@ public final class EpollPoller implements Poller {
         return ctl(EPOLL_CTL_MOD, reg.fd, events, data(reg.fd, reg.generation));
     }
 
+    /**
+     * Drops reg from the table only: its fd may be another file's by now. (epoll removed the old
+     * file's entry itself when that file was closed; if it still lives, its stale events carry a
+     * generation no registration has.)
+     */
+    void forget(EpollRegistration reg) {
+        if (byFd[reg.fd] == reg) {
+            byFd[reg.fd] = null;
+        }
+    }
+
     /** Removes reg and closes its fd. */
     void deregisterAndClose(EpollRegistration reg) {
         if (byFd[reg.fd] == reg) {

@@ -125,6 +125,24 @@ final class EpollRegistration {
         }
         closed = true;
         poller.deregisterAndClose(this);
+        wakeWaiters();
+    }
+
+    /**
+     * Drops the fd without a syscall: for a descriptor that may no longer be ours (closed, or its
+     * number taken by another file, by code elsewhere), which must not be closed again. Waiters wake
+     * and find it closed. Idempotent.
+     */
+    void forget() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        poller.forget(this);
+        wakeWaiters();
+    }
+
+    private void wakeWaiters() {
         Coroutine r = reader;
         Coroutine w = writer;
         if (r != null) {
