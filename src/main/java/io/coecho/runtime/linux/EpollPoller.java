@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.ClosedChannelException;
 import java.util.Arrays;
 
 /**
@@ -61,6 +62,8 @@ public final class EpollPoller implements Poller {
     private boolean wakeClosed;
     private EpollRegistration[] byFd = new EpollRegistration[256];
     private int generation;
+    /** Set when close() begins: from then on nothing registers (see close). */
+    private boolean closing;
 
     public EpollPoller(EventLoop loop) {
         this.loop = loop;
@@ -89,8 +92,14 @@ public final class EpollPoller implements Poller {
         return sys;
     }
 
-    /** Adds fd for input readiness. Loop thread only. */
-    EpollRegistration register(int fd) throws NativeException {
+    /**
+     * Adds fd for input readiness. Loop thread only. Throws ClosedChannelException once the poller is
+     * closing; the caller still owns fd and closes it.
+     */
+    EpollRegistration register(int fd) throws IOException {
+        if (closing) {
+            throw new ClosedChannelException();
+        }
         int gen = ++generation;
         EpollRegistration reg = new EpollRegistration(this, fd, gen);
         Syscalls.orThrow("epoll_ctl", ctl(EPOLL_CTL_ADD, fd, READ_INTEREST, data(fd, gen)));
@@ -184,6 +193,10 @@ public final class EpollPoller implements Poller {
 
     @Override
     public void close() {
+        // Closing a registration wakes its coroutine at once, which may open and register another
+        // socket (a client that reconnects, say), perhaps at a number this loop has passed already:
+        // refused, it cannot outlive the loop.
+        closing = true;
         for (EpollRegistration reg : byFd) {
             if (reg != null) {
                 reg.close();

@@ -145,7 +145,7 @@ public final class EpollTransport implements Transport {
         EpollRegistration reg;
         try {
             reg = poller.register(fd);
-        } catch (NativeException e) {
+        } catch (IOException e) {
             sys.close(fd);
             throw e;
         }
