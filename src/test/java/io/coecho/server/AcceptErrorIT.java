@@ -11,6 +11,7 @@ import io.coecho.runtime.linux.Errno;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -71,7 +72,8 @@ class AcceptErrorIT {
     }
 
     private static TestServer start(FaultyTransport transport, ServerConfig config) throws Exception {
-        return TestServer.of(ServerTarget.EPOLL, CoroutineServer.start(config, transport));
+        return TestServer.of(ServerTarget.valueOf(transport.name().toUpperCase(Locale.ROOT)),
+                CoroutineServer.start(config, transport));
     }
 
     /** Waits, within a bound, until a line naming the error has been logged. */

@@ -9,6 +9,7 @@ import io.coecho.Traffic;
 import io.coecho.runtime.reactor.EventLoop;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
@@ -26,8 +27,8 @@ class HandOffIT {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aConnectionDealtToAStoppedLoopIsClosedAndItsSlotFreed(String transport) throws Exception {
         // One slot: if the stopped loop's connection kept it, no later connection would be accepted.
-        try (TestServer server = TestServer.start(ServerTarget.EPOLL,
-                c -> c.withTransport(transport).withThreads(2).withReusePort(false).withMaxConnections(1))) {
+        try (TestServer server = TestServer.start(ServerTarget.valueOf(transport.toUpperCase(Locale.ROOT)),
+                c -> c.withThreads(2).withReusePort(false).withMaxConnections(1))) {
             Random random = new Random(13);
             // The acceptor (loop 0) deals round-robin: loop 0, then loop 1, then loop 0 again.
             try (Socket first = server.connect()) {
