@@ -99,6 +99,12 @@ final class BenchCommand implements Callable<Integer> {
                     + " (100: report loss only, though a run with no echo at all still fails). Default: ${DEFAULT-VALUE}.")
     double maxLoss;
 
+    @Option(names = "--reconnect", description = "TCP: when the server closes a connection at a message boundary (a draining"
+            + " server closes idle connections), open it again and go on, counted as a reconnect; messages sent and not"
+            + " yet answered are sent again. A close in the middle of a message, a reset while an echo is owed, a"
+            + " mismatch or a reconnect that fails stay errors.")
+    boolean reconnect;
+
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table (no progress line).")
     boolean json;
 
@@ -167,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
         int loops = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try {
             return new LoadConfig(new InetSocketAddress(addr, port), connections, duration, warmup, (int) size, pipeline,
-                    rate == null ? 0 : rate, loops, transport, connectTimeout, udp, udpTimeout, maxLoss);
+                    rate == null ? 0 : rate, loops, transport, connectTimeout, udp, udpTimeout, maxLoss, reconnect);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -20,6 +20,8 @@ import java.time.Duration;
  * @param udp UDP instead of TCP: each connection is a socket sending size-byte datagrams
  * @param udpTimeout UDP: a datagram not echoed within this long is lost (and frees its pipeline slot)
  * @param maxLoss UDP: the run fails when more than this percentage of the window's datagrams is lost
+ * @param reconnect TCP: a connection the server closes at a message boundary (as a draining server
+ *     closes idle ones) is opened again and goes on, counted as a reconnect, not as a failure
  */
 public record LoadConfig(
         InetSocketAddress target,
@@ -34,7 +36,8 @@ public record LoadConfig(
         Duration connectTimeout,
         boolean udp,
         Duration udpTimeout,
-        double maxLoss) {
+        double maxLoss,
+        boolean reconnect) {
 
     public static final int MAX_SIZE = 16 * 1024 * 1024;
     public static final int MAX_CONNECTIONS = 1_000_000;
@@ -83,6 +86,9 @@ public record LoadConfig(
         if (udp) {
             checkUdp(size, pipeline, udpTimeout, maxLoss);
         }
+        if (udp && reconnect) {
+            throw new IllegalArgumentException("reconnecting applies to TCP connections, not to UDP");
+        }
     }
 
     private static void checkUdp(int size, int pipeline, Duration udpTimeout, double maxLoss) {
@@ -107,7 +113,7 @@ public record LoadConfig(
     /** A short closed-loop run against target: what tests start from. */
     public static LoadConfig of(InetSocketAddress target) {
         return new LoadConfig(target, 4, Duration.ofMillis(500), Duration.ZERO, 32, 1, 0, 1, "auto",
-                Duration.ofSeconds(2), false, DEFAULT_UDP_TIMEOUT, DEFAULT_MAX_LOSS);
+                Duration.ofSeconds(2), false, DEFAULT_UDP_TIMEOUT, DEFAULT_MAX_LOSS, false);
     }
 
     /** True for an open loop (a --rate was given). */
@@ -117,37 +123,43 @@ public record LoadConfig(
 
     public LoadConfig withConnections(int n) {
         return new LoadConfig(target, n, duration, warmup, size, pipeline, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+                connectTimeout, udp, udpTimeout, maxLoss, reconnect);
     }
 
     public LoadConfig withSize(int s) {
         return new LoadConfig(target, connections, duration, warmup, s, pipeline, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+                connectTimeout, udp, udpTimeout, maxLoss, reconnect);
     }
 
     public LoadConfig withPipeline(int p) {
         return new LoadConfig(target, connections, duration, warmup, size, p, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+                connectTimeout, udp, udpTimeout, maxLoss, reconnect);
     }
 
     public LoadConfig withRate(double r) {
         return new LoadConfig(target, connections, duration, warmup, size, pipeline, r, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+                connectTimeout, udp, udpTimeout, maxLoss, reconnect);
     }
 
     public LoadConfig withThreads(int t) {
         return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, t, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+                connectTimeout, udp, udpTimeout, maxLoss, reconnect);
     }
 
     /** This run over UDP, with a loss timeout and the loss percentage above which it fails. */
     public LoadConfig withUdp(Duration timeout, double maxLossPercent) {
         return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, threads, transport,
-                connectTimeout, true, timeout, maxLossPercent);
+                connectTimeout, true, timeout, maxLossPercent, reconnect);
+    }
+
+    /** This run reopening connections the server closes at a message boundary (TCP). */
+    public LoadConfig withReconnect(boolean r) {
+        return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, threads, transport,
+                connectTimeout, udp, udpTimeout, maxLoss, r);
     }
 
     public LoadConfig withDuration(Duration d) {
         return new LoadConfig(target, connections, d, warmup, size, pipeline, rate, threads, transport,
-                connectTimeout, udp, udpTimeout, maxLoss);
+                connectTimeout, udp, udpTimeout, maxLoss, reconnect);
     }
 }
