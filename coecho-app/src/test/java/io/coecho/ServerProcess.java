@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -53,7 +55,24 @@ public final class ServerProcess implements AutoCloseable {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
         java.addAll(args);
-        return launch(openFiles, java);
+        return launch(openFiles, java, env -> { });
+    }
+
+    /** As {@link #start(int, List)} (no ulimit), with extra environment variables (NOTIFY_SOCKET...). */
+    public static ServerProcess start(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        java.addAll(args);
+        return launch(0, java, e -> e.putAll(env));
+    }
+
+    /**
+     * Starts any command line that runs {@code coecho serve} and logs its start-up line (a packaged
+     * launcher, a command under setpriv...); environment edits the environment it inherits.
+     */
+    public static ServerProcess startCommand(List<String> cmd, Consumer<Map<String, String>> environment)
+            throws IOException, InterruptedException {
+        return launch(0, cmd, environment);
     }
 
     /**
@@ -65,7 +84,7 @@ public final class ServerProcess implements AutoCloseable {
         assertTrue(Files.isExecutable(launcher), "no launcher at " + launcher);
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
         cmd.addAll(args);
-        return launch(0, cmd);
+        return launch(0, cmd, env -> { });
     }
 
     private static Path jar() {
@@ -74,7 +93,8 @@ public final class ServerProcess implements AutoCloseable {
         return Path.of(jar);
     }
 
-    private static ServerProcess launch(int openFiles, List<String> java) throws IOException, InterruptedException {
+    private static ServerProcess launch(int openFiles, List<String> java, Consumer<Map<String, String>> environment)
+            throws IOException, InterruptedException {
         List<String> cmd = java;
         if (openFiles > 0) {
             // exec: the JVM replaces the shell, so signals sent to the process reach it.
@@ -87,6 +107,8 @@ public final class ServerProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("JAVA_HOME", System.getProperty("java.home")); // the launcher's JDK: ours
+        pb.environment().remove("NOTIFY_SOCKET"); // a test run under systemd: its manager is not ours
+        environment.accept(pb.environment());
         Process p = pb.start();
         try {
             return new ServerProcess(p, err);

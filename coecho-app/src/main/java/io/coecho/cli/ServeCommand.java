@@ -1,6 +1,7 @@
 package io.coecho.cli;
 
 import io.coecho.runtime.TransportChoice;
+import io.coecho.runtime.linux.SystemdNotifier;
 import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
@@ -110,11 +111,16 @@ final class ServeCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("coecho: " + e.getMessage());
             return 1;
         }
+        // systemd (Type=notify): READY=1 once every listener is open, STOPPING=1 when the drain begins;
+        // nothing without $NOTIFY_SOCKET. The stop timeout is stretched to cover --shutdown-timeout.
+        SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
         // Signal handlers before the start-up line: whoever waits for that line may signal at once.
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(() -> {
             LOG.log(System.Logger.Level.INFO, "shutting down: no new connections; waiting up to {0} ms for open ones",
                     String.valueOf(shutdownTimeout.toMillis()));
+            systemd.notify("STOPPING=1\nSTATUS=draining connections\nEXTEND_TIMEOUT_USEC="
+                    + shutdownTimeout.plusSeconds(5).toNanos() / 1000);
             server.close();
             stop.countDown();
         }, () -> {
@@ -126,6 +132,7 @@ final class ServeCommand implements Callable<Integer> {
         if (endpoint != null) {
             LOG.log(System.Logger.Level.INFO, "metrics at http://{0}/metrics", format(endpoint.address()));
         }
+        systemd.notify("READY=1\nSTATUS=listening on " + format(server.address()));
         StatsReporter reporter = statsInterval.isZero() ? null : StatsReporter.start(server, statsInterval);
         stop.await();
         boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
