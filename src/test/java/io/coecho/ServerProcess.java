@@ -32,11 +32,12 @@ public final class ServerProcess implements AutoCloseable {
     private final int port;
 
     private final Path stderrFile;
+    private final Thread reader;
 
     private ServerProcess(Process process, Path stderrFile) throws InterruptedException {
         this.process = process;
         this.stderrFile = stderrFile;
-        Thread reader = new Thread(this::pump, "server-stderr");
+        reader = new Thread(this::pump, "server-stderr");
         reader.setDaemon(true);
         reader.start();
         Matcher m = LISTENING.matcher(awaitLine("listening on ", Duration.ofSeconds(30)));
@@ -156,8 +157,14 @@ public final class ServerProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Every stderr line read so far, and what is left once the process ended. */
-    public List<String> stderr() {
+    /**
+     * Every stderr line read so far; once the process has ended, every line it wrote (the follower
+     * polls, so its last lines may still be on the way when the exit is seen: wait for it).
+     */
+    public List<String> stderr() throws InterruptedException {
+        if (!process.isAlive()) {
+            reader.join(Duration.ofSeconds(10));
+        }
         lines.drainTo(seen);
         return List.copyOf(seen);
     }
