@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -18,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Runs on its own thread (virtual or platform). Other threads only close it ({@link #closeBy}) or
  * wake it for draining ({@link #wakeIfReading}), and the watchdog reads its timestamps.
- * Lifecycle: ECHOING → (EOF, drain, or closed by the server) → CLOSED.
+ * Lifecycle: ECHOING → (EOF, drain, or closed by the server) → [LINGERING, after a drain] → CLOSED.
  */
 final class BlockingConnection implements Runnable {
     private static final System.Logger LOG = System.getLogger(BlockingConnection.class.getName());
@@ -36,6 +37,8 @@ final class BlockingConnection implements Runnable {
     /** Why the server closed it (timeouts, shutdown), or null while the peer decides. */
     private volatile String closedBy;
     private InputStream drainInput;
+    /** A drain found nothing more to read while the peer's side was still open: linger before closing. */
+    private boolean drainedFirst;
 
     BlockingConnection(BlockingServer server, SocketChannel socket, boolean timed) {
         this.server = server;
@@ -65,8 +68,11 @@ final class BlockingConnection implements Runnable {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             buf = server.takeBuffer();
             echo(buf);
-            // The peer shut down its side and has every byte back: now ours, then close.
+            // The peer shut down its side (or we drained) and has every byte back: now ours, then close.
             socket.shutdownOutput();
+            if (drainedFirst) {
+                linger();
+            }
         } catch (IOException e) {
             ended(e);
         } catch (RuntimeException e) {
@@ -146,9 +152,33 @@ final class BlockingConnection implements Runnable {
             }
         }
         if (drainInput.available() <= 0) {
+            drainedFirst = true;
             return -1;
         }
         return socket.read(buf); // data is queued: returns without blocking
+    }
+
+    /**
+     * The lingering close, as {@link EchoConnection}'s: read and discard until the peer's EOF, its
+     * reset, or {@link EchoConnection#LINGER}, so that data the peer still sends cannot make the
+     * kernel reset the connection and throw away echo not yet delivered. Through the socket adaptor,
+     * whose reads take a timeout (the channel's do not); allocates, at shutdown only. Not after
+     * {@link #wakeIfReading}: the JDK reads nothing more once input is shut down.
+     */
+    private void linger() throws IOException {
+        byte[] discard = new byte[4096];
+        long deadline = System.nanoTime() + EchoConnection.LINGER.toNanos();
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            // Rounded up: a timeout of 0 would mean none.
+            socket.socket().setSoTimeout((int) Math.max(1, (left + 999_999) / 1_000_000));
+            try {
+                if (drainInput.read(discard) < 0) {
+                    return;
+                }
+            } catch (SocketTimeoutException e) {
+                return;
+            }
+        }
     }
 
     /**

@@ -7,6 +7,7 @@ import io.coecho.runtime.timer.Timer;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 
 /**
  * One client connection on the coroutine engine: the seed's {@code handle_connection}, a loop of
@@ -19,7 +20,8 @@ import java.nio.channels.ClosedChannelException;
  *   <li>Half-close: at the peer's EOF it has echoed everything, so it shuts down its side and closes.
  *   <li>Timeouts: one watchdog timer per connection, moved lazily (a read only stamps a time), for
  *       idleness and for a peer that stops reading its echo.
- *   <li>Graceful shutdown: when draining, it echoes what has already arrived, then closes.
+ *   <li>Graceful shutdown: when draining, it echoes what has already arrived, shuts down its side,
+ *       and lingers until the peer's EOF before it closes (see {@link #linger}).
  * </ul>
  *
  * <p>Loop thread only: runs as one coroutine on its worker's loop.
@@ -32,6 +34,14 @@ final class EchoConnection {
         private static final long serialVersionUID = 1L;
     };
 
+    /** Thrown into a lingering connection when its time is up. */
+    private static final RuntimeException LINGER_OVER = new RuntimeException("linger over", null, false, false) {
+        private static final long serialVersionUID = 1L;
+    };
+
+    /** How long a drained connection waits for the peer's EOF before it closes (see {@link #linger}). */
+    static final Duration LINGER = Duration.ofSeconds(2);
+
     private static final int ROUND_TRIPS_PER_CALL = 64;
 
     private final Worker worker;
@@ -42,6 +52,8 @@ final class EchoConnection {
     /** nanoTime when the current write began, 0 when not writing. */
     private long writingSince;
     private boolean reading;
+    /** A drain found nothing more to read while the peer's side was still open: linger before closing. */
+    private boolean drainedFirst;
     /** Why the server closed it (timeouts, shutdown), or null while the peer decides. */
     private String closedBy;
 
@@ -69,8 +81,11 @@ final class EchoConnection {
             while (echoSome(buf)) {
                 // a batch of round trips per call: see echoSome
             }
-            // The peer shut down its side and has every byte back: now ours, then close.
+            // The peer shut down its side (or we drained) and has every byte back: now ours, then close.
             stream.shutdownOutput();
+            if (drainedFirst) {
+                linger(buf);
+            }
         } catch (IOException e) {
             ended(e);
         } finally {
@@ -133,7 +148,34 @@ final class EchoConnection {
 
     private int drainRead(MemorySegment buf) throws IOException {
         int n = stream.readNow(buf);
-        return n == 0 ? -1 : n;
+        if (n == 0) {
+            drainedFirst = true;
+            return -1;
+        }
+        return n;
+    }
+
+    /**
+     * The lingering close, after a drain: our FIN is queued behind the echo, but the peer may still be
+     * sending. Linux answers data for a socket closed by the application with a reset, and so does
+     * close() with unread data queued; the reset throws away the echo the kernel has not delivered
+     * yet. So read and discard (it arrived after the drain) until the peer's EOF, its reset, or
+     * {@link #LINGER}; then close. The shutdown timeout still cuts a connection that lingers.
+     */
+    private void linger(MemorySegment buf) throws IOException {
+        // Allocates a timer and a lambda: once per connection, at shutdown only.
+        Timer over = worker.loop.schedule(LINGER, () -> coroutine.interrupt(LINGER_OVER));
+        try {
+            while (stream.read(buf) >= 0) {
+                // discarded
+            }
+        } catch (RuntimeException e) {
+            if (e != LINGER_OVER) {
+                throw e;
+            }
+        } finally {
+            over.cancel();
+        }
     }
 
     /** Asked to drain: a connection waiting for input has nothing in flight, so wake it to finish. */
