@@ -182,15 +182,23 @@ final class BlockingConnection implements Runnable {
     }
 
     /**
-     * Draining: a connection blocked in read has nothing in flight, so wake it. On Linux a read
-     * blocked at shutdownInput() returns EOF (checked for virtual and platform threads). Any thread.
+     * Draining: a connection blocked in read with nothing queued has nothing in flight, so wake it. On
+     * Linux a read blocked at shutdownInput() returns EOF (checked for virtual and platform threads).
+     * Not when bytes are queued: "reading" also holds just before and after the read itself, and for
+     * a thread woken by data that has not run yet, and once input is shut down the JDK reads nothing
+     * more (EOF at once, available() 0), so those bytes, which arrived before the drain, would never
+     * be echoed and closing over them resets the connection. Such a read returns without our help
+     * (only its own thread takes bytes out), and the next receive sees "draining". A byte that
+     * arrives after we looked was sent after the drain began. Any thread; allocates (shutdown only).
      */
     void wakeIfReading() {
         if (reading) {
             try {
-                socket.shutdownInput();
+                if (socket.socket().getInputStream().available() == 0) {
+                    socket.shutdownInput();
+                }
             } catch (IOException e) {
-                // Already closed: it is ending anyway.
+                // Already closed or shut down: it is ending anyway.
             }
         }
     }
