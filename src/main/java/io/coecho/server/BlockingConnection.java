@@ -29,6 +29,7 @@ final class BlockingConnection implements Runnable {
     private final SocketAddress remote;
     /** Whether anyone reads the timestamps: without timeouts the hot path takes no clock reading. */
     private final boolean timed;
+    /** nanoTime of the last activity, a read or a completed echo write (as in EchoConnection). */
     private volatile long lastActive;
     /** nanoTime when the current write began, 0 when not writing. */
     private volatile long writingSince;

@@ -18,8 +18,9 @@ import java.time.Duration;
  *       stream borrow a buffer for the unsent rest, so an idle connection holds no buffer at all.
  *   <li>Flow control: while a write waits for the peer to read, the connection reads nothing more.
  *   <li>Half-close: at the peer's EOF it has echoed everything, so it shuts down its side and closes.
- *   <li>Timeouts: one watchdog timer per connection, moved lazily (a read only stamps a time), for
- *       idleness and for a peer that stops reading its echo.
+ *   <li>Timeouts: one watchdog timer per connection, moved lazily (an echo only stamps a time), for
+ *       idleness (nothing read, no echo written) and for a peer that stops reading its echo (while
+ *       an echo write waits, only the write timeout applies).
  *   <li>Graceful shutdown: when draining, it echoes what has already arrived, shuts down its side,
  *       and lingers until the peer's EOF before it closes (see {@link #linger}).
  * </ul>
@@ -48,9 +49,12 @@ final class EchoConnection {
     private final TcpStream stream;
     private Coroutine coroutine;
     private Timer watchdog;
+    /** nanoTime of the last activity: the last echo written (or the accept). */
     private long lastActive;
-    /** nanoTime when the current write began, 0 when not writing. */
+    /** nanoTime when the current write began, 0 when not writing (kept only with a watchdog). */
     private long writingSince;
+    /** The watchdog looked during the current write, so it is set for the write deadline. */
+    private boolean watchedWrite;
     private boolean reading;
     /** A drain found nothing more to read while the peer's side was still open: linger before closing. */
     private boolean drainedFirst;
@@ -116,9 +120,13 @@ final class EchoConnection {
                 return false;
             }
             worker.bytesIn += n;
-            writingSince = System.nanoTime();
+            if (watchdog != null) {
+                writingSince = System.nanoTime();
+            }
             stream.write(buf.asSlice(0, n));
-            writingSince = 0;
+            if (watchdog != null) {
+                wrote();
+            }
             worker.bytesOut += n;
         }
         return true;
@@ -131,11 +139,7 @@ final class EchoConnection {
         }
         reading = true;
         try {
-            int n = stream.read(buf);
-            if (watchdog != null) {
-                lastActive = System.nanoTime();
-            }
-            return n;
+            return stream.read(buf); // activity is stamped when its echo is written (see wrote)
         } catch (RuntimeException e) {
             if (e != DRAIN) {
                 throw e;
@@ -190,6 +194,21 @@ final class EchoConnection {
         closeBy("shutdown");
     }
 
+    /**
+     * An echo write completed: that is activity, the same as on the blocking engines (a read is
+     * always followed by its echo, so this stamp covers it). If the watchdog looked while the write
+     * waited, it moved on to the write deadline, which may lie far beyond the idle deadline that
+     * counts from now: bring it back. Loop thread, on the hot path: no allocation.
+     */
+    private void wrote() {
+        lastActive = System.nanoTime();
+        writingSince = 0;
+        if (watchedWrite) {
+            watchedWrite = false;
+            watchdog.reschedule(lastActive + worker.watchdogPeriodNanos);
+        }
+    }
+
     private void watch() {
         long now = System.nanoTime();
         if (writingSince != 0) {
@@ -198,6 +217,8 @@ final class EchoConnection {
                 closeBy("write timeout");
                 return;
             }
+            // A write waiting for the peer is not idleness: only the write timeout applies to it.
+            watchedWrite = true;
         } else if (worker.idleTimeoutNanos > 0 && now - lastActive >= worker.idleTimeoutNanos) {
             worker.idleTimeouts++;
             closeBy("idle timeout");

@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param engine how connections are served
  * @param backlog listen backlog
  * @param maxConnections open connections at most; beyond, the server stops accepting (0: no limit)
- * @param idleTimeout close a connection with no traffic for this long (zero: never)
+ * @param idleTimeout close a connection that has read nothing and finished writing no echo for this
+ *     long (zero: never); while an echo write waits for the peer, only writeTimeout applies
  * @param writeTimeout close a connection whose echo could not be written for this long (zero: never)
  * @param shutdownTimeout how long a graceful shutdown waits for connections to finish
  * @param udp UDP echo on the same address and port, and its safeguards (off by default)
