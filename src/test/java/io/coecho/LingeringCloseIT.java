@@ -4,15 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.coecho.server.ServerStats;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,10 +32,9 @@ class LingeringCloseIT {
             InputStream in = client.getInputStream();
             // Pipelines without reading until the server's echo waits for us: at close() the server is
             // busy writing, not waiting in a read, so it finishes by itself.
-            Sender sender = new Sender(client.getOutputStream(), pattern);
-            Thread.ofVirtual().name("pipeliner").start(sender);
+            SeededSender sender = SeededSender.start(client, pattern);
             server.awaitStats("the echo waiting for the client", s -> s.writesWaiting() >= 1);
-            sender.stop.set(true);
+            sender.stop();
             server.server().close();
 
             // Read the echo in small steps until the server has echoed all the client sent (its last
@@ -51,12 +46,12 @@ class LingeringCloseIT {
             long read = 0;
             byte[] chunk = new byte[CHUNK];
             int n = 0;
-            while (n >= 0 && !(sender.done() && server.server().stats().bytesOut() == sender.sent.get())) {
+            while (n >= 0 && !(sender.done() && server.server().stats().bytesOut() == sender.sent())) {
                 n = pattern.readChecked(in, chunk, read, what);
                 read += Math.max(n, 0);
             }
             if (n >= 0) {
-                long sent = sender.sent.get();
+                long sent = sender.sent();
                 assertTrue(sent - read - in.available() > 0, what + ": no echo left in the server's kernel, the test proves nothing");
                 pattern.write(client.getOutputStream(), sent, CHUNK);
                 while ((n = pattern.readChecked(in, chunk, read, what)) >= 0) {
@@ -68,39 +63,6 @@ class LingeringCloseIT {
             ServerStats s = server.server().stats();
             assertEquals(s.bytesOut(), read, what + ": bytes echoed by the server vs received, in " + s);
             assertEquals(1, s.drained(), what + ": drained, in " + s);
-        }
-    }
-
-    /** Sends the pattern in chunks until told to stop (at most 64 MiB); counts what the socket took. */
-    static final class Sender implements Runnable {
-        private static final long MAX = 64L << 20;
-        final AtomicBoolean stop = new AtomicBoolean();
-        final AtomicLong sent = new AtomicLong();
-        private final OutputStream out;
-        private final SeededStream pattern;
-        private volatile boolean done;
-
-        Sender(OutputStream out, SeededStream pattern) {
-            this.out = out;
-            this.pattern = pattern;
-        }
-
-        @Override
-        public void run() {
-            try {
-                while (!stop.get() && sent.get() < MAX) {
-                    pattern.write(out, sent.get(), CHUNK);
-                    sent.addAndGet(CHUNK);
-                }
-            } catch (IOException e) {
-                // the test fails on what it reads
-            } finally {
-                done = true;
-            }
-        }
-
-        boolean done() {
-            return done;
         }
     }
 }

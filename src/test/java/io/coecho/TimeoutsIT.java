@@ -1,6 +1,5 @@
 package io.coecho;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,59 +66,43 @@ class TimeoutsIT {
     }
 
     /**
-     * Idleness means nothing read and no echo written: a write that waited for a slow reader and then
-     * completed is activity, so the clock starts again when the peer finally reads, not at the last
-     * read. The client pipelines until the server's last echo write waits for it, stalls longer than
-     * the idle timeout (the write timeout applies meanwhile), reads everything, thinks for less than
-     * the idle timeout, and sends its next request: the connection must still be there.
-     *
-     * <p>The durations are the scenario, not waits for an event: STALL exceeds IDLE, the write ends
-     * well before WRITE, and the client's pause ends after WRITE (when a watchdog that kept its look
-     * for the write deadline would close the connection) but well within IDLE of the write's end.
+     * Idleness means nothing read and no echo written: an echo write that waited for a slow reader
+     * and then completed is activity, so the idle clock starts when it completes. The client
+     * pipelines until the server's echo waits for it, stalls longer than the idle timeout (the long
+     * write timeout applies meanwhile), reads everything and at once sends its next request: the
+     * connection must still be there. Then it falls silent: it must be closed for idleness, about the
+     * idle timeout later, not at the write deadline that the write's wait brought up.
      */
     @ParameterizedTest
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void aWriteThatWaitedThenCompletedCountsAsActivity(ServerTarget target) throws Exception {
-        final long idle = 1000;
-        final long write = 1500;
-        final long stall = 1200;
-        final long resume = write + 200; // the next request, counted from the stall's start
-        try (TestServer server = TestServer.start(target, c -> c.withTimeouts(Duration.ofMillis(idle), Duration.ofMillis(write)));
+    void anEchoWriteThatWaitedCountsAsActivity(ServerTarget target) throws Exception {
+        Duration idle = Duration.ofMillis(1500);
+        long seed = new Random().nextLong();
+        SeededStream stream = new SeededStream(seed);
+        String what = target + ", seed " + seed;
+        try (TestServer server = TestServer.start(target, c -> c.withTimeouts(idle, Duration.ofSeconds(30)));
                 Socket s = server.connect(c -> c.setReceiveBufferSize(4096))) {
-            // One server read's worth at a time, each read and answered (or its answer waiting) before
-            // the next: when the echo waits, the server has nothing left to read, so no read can
-            // stand in for the write's completion as the last activity.
-            byte[] piece = Traffic.payload(new Random(5), 16 * 1024);
-            long sent = 0;
-            while (true) {
-                s.getOutputStream().write(piece);
-                long upTo = sent += piece.length;
-                assertTrue(sent <= (64 << 20), target + ": the echo never waited");
-                ServerStats st = server.awaitStats("the piece read, and echoed or waiting",
-                        x -> x.bytesIn() == upTo && (x.bytesOut() == upTo || x.writesWaiting() >= 1));
-                if (st.writesWaiting() >= 1) {
-                    break;
-                }
-            }
-            long stalled = System.nanoTime();
-            sleepUntil(stalled, stall); // the reader stalls
-            InputStream in = s.getInputStream();
-            for (long i = 0; i < sent; i += piece.length) {
-                assertArrayEquals(piece, Traffic.readFully(in, piece.length), target + ": echo at " + i);
-            }
-            sleepUntil(stalled, resume); // and thinks
-            Traffic.echo(s, "next request\n".getBytes(StandardCharsets.US_ASCII), target + ": after the stall");
-            ServerStats st = server.server().stats();
-            assertEquals(0, st.idleTimeouts(), target + ": " + st);
-            assertEquals(0, st.writeTimeouts(), target + ": " + st);
-        }
-    }
+            SeededSender sender = SeededSender.start(s, stream);
+            server.awaitStats("the echo waiting for the reader", st -> st.writesWaiting() >= 1);
+            sender.stop();
+            Thread.sleep(idle.plusMillis(300)); // the scenario: a reader stalled longer than the idle timeout
 
-    private static void sleepUntil(long start, long millis) throws InterruptedException {
-        long left = start + TimeUnit.MILLISECONDS.toNanos(millis) - System.nanoTime();
-        if (left > 0) {
-            Thread.sleep(Duration.ofNanos(left));
+            InputStream in = s.getInputStream();
+            byte[] chunk = new byte[64 * 1024];
+            long read = 0;
+            while (!sender.done() || read < sender.sent()) {
+                int n = stream.readChecked(in, chunk, read, what);
+                assertTrue(n > 0, what + ": closed after " + read + " bytes of echo, " + server.server().stats());
+                read += n;
+            }
+            Traffic.echo(s, "next request\n".getBytes(StandardCharsets.US_ASCII), what + ": right after the stall");
+
+            // Silence now. Before, the watchdog's next look was at the write deadline, 30 s away.
+            s.setSoTimeout(10_000);
+            assertEquals(-1, readOrTimeout(in), what + ": not closed for idleness within 10 s");
+            ServerStats st = server.awaitStats("one idle timeout", x -> x.idleTimeouts() == 1);
+            assertEquals(0, st.writeTimeouts(), what + ": " + st);
         }
     }
 
