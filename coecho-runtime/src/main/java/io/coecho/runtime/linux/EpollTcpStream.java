@@ -157,6 +157,16 @@ final class EpollTcpStream implements TcpStream {
         reg.close();
     }
 
+    @Override
+    public void reset() {
+        if (!reg.closed) {
+            // A linger of zero makes close() send an RST and drop what is unsent. If setting it fails
+            // (it cannot on a socket the kernel still knows), close normally: the stream ends either way.
+            sys.setLinger(reg.fd, true, 0);
+            reg.close();
+        }
+    }
+
     /** The socket's descriptor, for tests that look at the kernel's side of it. */
     int fd() {
         return reg.fd;

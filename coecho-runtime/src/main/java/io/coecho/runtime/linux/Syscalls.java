@@ -288,6 +288,18 @@ final class Syscalls {
         }
     }
 
+    /** SO_LINGER (a struct linger: two ints, l_onoff and l_linger in seconds); 0 or -errno. */
+    public int setLinger(int fd, boolean on, int seconds) {
+        try {
+            scratch.set(JAVA_INT, 0, on ? 1 : 0);
+            scratch.set(JAVA_INT, 4, seconds);
+            return check((int) SETSOCKOPT.invokeExact(state, fd, LinuxConstants.SOL_SOCKET, LinuxConstants.SO_LINGER,
+                    scratch, 8));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** An int socket option's value, or -errno. */
     public int getIntOption(int fd, int level, int option) {
         try {

@@ -46,4 +46,13 @@ public interface TcpStream extends AutoCloseable {
     /** Closes the socket, waking any coroutine that waits on it with an exception. Idempotent. */
     @Override
     void close();
+
+    /**
+     * Closes the socket with a reset (RST) instead of the orderly FIN: SO_LINGER with a zero timeout,
+     * then close. Unsent data is dropped and the peer's next call fails with "connection reset", as
+     * when a host crashes or a middlebox gives up on a connection. For fault injection, and for giving
+     * up on a peer on purpose. Like {@link #close()}, wakes waiters and is idempotent; a stream already
+     * closed stays as it was.
+     */
+    void reset();
 }

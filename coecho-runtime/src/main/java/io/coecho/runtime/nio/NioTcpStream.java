@@ -7,6 +7,7 @@ import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
@@ -123,6 +124,19 @@ final class NioTcpStream implements TcpStream {
     @Override
     public void close() {
         reg.close();
+    }
+
+    @Override
+    public void reset() {
+        if (!reg.closed) {
+            try {
+                // A linger of zero makes close() send an RST and drop what is unsent.
+                channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+            } catch (IOException e) {
+                // a connection the kernel already dropped: close normally, it ends either way
+            }
+            reg.close();
+        }
     }
 
     @Override
