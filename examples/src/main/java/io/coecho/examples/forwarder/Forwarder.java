@@ -13,6 +13,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * A TCP port forwarder on the coecho runtime: {@code forwarder LISTEN TARGET} accepts connections on
@@ -24,11 +28,16 @@ import java.time.Duration;
  *   java -jar examples/target/forwarder.jar 9000 127.0.0.1:8080     # then: nc localhost 9000
  * </pre>
  *
- * <p>Uses only the runtime's public API: a transport, one event loop, a listener, coroutines.
+ * <p>It is also a fault-injecting proxy, for tests: {@link #upstream(Toxics)} (client → target) and
+ * {@link #downstream(Toxics)} (target → client) set the faults each way of every link injects
+ * (Toxiproxy's toxics: latency, bandwidth, slicer, slow close, blackhole, reset, limit data), links
+ * already open included.
  *
- * <p>Threading: {@link #start} and {@link #close} from any thread; everything else runs on the
- * forwarder's loop. Lifecycle: RUNNING → {@link #close()} → CLOSED (listener and links closed, loop
- * ended).
+ * <p>Uses only the runtime's public API: a transport, one event loop, a listener, coroutines, timers.
+ *
+ * <p>Threading: {@link #start}, {@link #close}, the toxics' setters and the counters from any
+ * thread; everything else runs on the forwarder's loop. Lifecycle: RUNNING → {@link #close()} →
+ * CLOSED (listener and links closed, loop ended).
  */
 public final class Forwarder implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
@@ -39,16 +48,31 @@ public final class Forwarder implements AutoCloseable {
     private final EventLoop loop;
     private final TcpListener listener;
     private final InetSocketAddress target;
+    /** Splits off each direction's random numbers (jitter, slice sizes). Loop thread only. */
+    private final SplittableRandom random;
+    private volatile Toxics upstream = Toxics.NONE;
+    private volatile Toxics downstream = Toxics.NONE;
+    /** Directions a blackhole holds now, to wake when the toxics change. Loop thread only. */
+    private final Set<Direction> held = new HashSet<>();
+    private volatile int links;
+    private volatile int heldCount;
 
-    private Forwarder(Transport transport, EventLoop loop, TcpListener listener, InetSocketAddress target) {
+    private Forwarder(Transport transport, EventLoop loop, TcpListener listener, InetSocketAddress target, long seed) {
         this.transport = transport;
         this.loop = loop;
         this.listener = listener;
         this.target = target;
+        this.random = new SplittableRandom(seed);
     }
 
     /** Listens on listen (port 0: any free port) and forwards each connection to target. */
     public static Forwarder start(TransportChoice choice, InetSocketAddress listen, InetSocketAddress target)
+            throws IOException {
+        return start(choice, listen, target, 1);
+    }
+
+    /** As {@link #start(TransportChoice, InetSocketAddress, InetSocketAddress)}; seed drives the toxics' randomness. */
+    public static Forwarder start(TransportChoice choice, InetSocketAddress listen, InetSocketAddress target, long seed)
             throws IOException {
         Transport transport = choice.open();
         EventLoop loop = transport.newLoop("forwarder", BUFFER_SIZE);
@@ -59,7 +83,7 @@ public final class Forwarder implements AutoCloseable {
             loop.discard();
             throw e;
         }
-        Forwarder f = new Forwarder(transport, loop, listener, target);
+        Forwarder f = new Forwarder(transport, loop, listener, target, seed);
         loop.start();
         Coroutine.spawn(loop, "accept " + listener.localAddress(), f::acceptLoop);
         return f;
@@ -85,8 +109,82 @@ public final class Forwarder implements AutoCloseable {
                 Coroutine.sleep(Duration.ofMillis(100));
                 continue;
             }
-            Coroutine.spawn(loop, "link " + client, () -> Link.open(transport, loop, client, target));
+            Coroutine.spawn(loop, "link " + client, () -> Link.open(this, client));
         }
+    }
+
+    /** The faults of the client → target way, from now on, for every link. Any thread. */
+    public void upstream(Toxics toxics) {
+        upstream = toxics;
+        loop.execute(this::toxicsChanged);
+    }
+
+    /** The faults of the target → client way, from now on, for every link. Any thread. */
+    public void downstream(Toxics toxics) {
+        downstream = toxics;
+        loop.execute(this::toxicsChanged);
+    }
+
+    /** The faults of the client → target way now. Any thread. */
+    public Toxics upstream() {
+        return upstream;
+    }
+
+    /** The faults of the target → client way now. Any thread. */
+    public Toxics downstream() {
+        return downstream;
+    }
+
+    /** Links open now (connected to the target, not yet closed). Any thread. */
+    public int links() {
+        return links;
+    }
+
+    /** Directions that a blackhole holds now (each holds its link's way). Any thread. */
+    public int held() {
+        return heldCount;
+    }
+
+    /** Held directions look at their toxics again: a blackhole may have been lifted. */
+    private void toxicsChanged() {
+        for (Direction d : List.copyOf(held)) {
+            d.wake();
+        }
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    InetSocketAddress target() {
+        return target;
+    }
+
+    /** A new random source for one direction. Loop thread only. */
+    SplittableRandom newRandom() {
+        return random.split();
+    }
+
+    /** Loop thread only, as the two below. */
+    void opened(Link link) {
+        links++;
+    }
+
+    void closed(Link link) {
+        links--;
+    }
+
+    void holding(Direction direction, boolean on) {
+        if (on) {
+            held.add(direction);
+        } else {
+            held.remove(direction);
+        }
+        heldCount = held.size();
     }
 
     /**

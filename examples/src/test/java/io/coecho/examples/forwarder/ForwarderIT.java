@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.coecho.runtime.TransportChoice;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -100,51 +99,5 @@ class ForwarderIT {
         s.connect(forwarder.address(), 5_000);
         s.setSoTimeout(30_000);
         return s;
-    }
-
-    /** A plain java.net server on loopback, a virtual thread per connection, each served by handler. */
-    private record Target(ServerSocket socket, ExecutorService threads) implements AutoCloseable {
-        interface Handler {
-            void serve(Socket s) throws IOException;
-        }
-
-        static Target start(Handler handler) throws IOException {
-            Target t = new Target(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()),
-                    Executors.newVirtualThreadPerTaskExecutor());
-            t.threads.submit(() -> {
-                while (true) {
-                    Socket s = t.socket.accept(); // ends with an exception at close()
-                    t.threads.submit(() -> {
-                        try (s) {
-                            handler.serve(s);
-                        }
-                        return null;
-                    });
-                }
-            });
-            return t;
-        }
-
-        /** Echo: everything back, then EOF once the client's EOF arrives. */
-        static void echo(Socket s) throws IOException {
-            s.getInputStream().transferTo(s.getOutputStream());
-            s.shutdownOutput();
-        }
-
-        /** Reads to EOF, then says how much it got. */
-        static void countThenAnswer(Socket s) throws IOException {
-            long n = s.getInputStream().transferTo(OutputStream.nullOutputStream());
-            s.getOutputStream().write(("got " + n + " bytes").getBytes(StandardCharsets.US_ASCII));
-        }
-
-        InetSocketAddress address() {
-            return (InetSocketAddress) socket.getLocalSocketAddress();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-            threads.shutdownNow();
-        }
     }
 }
