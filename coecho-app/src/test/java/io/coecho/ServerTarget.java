@@ -37,6 +37,15 @@ public enum ServerTarget {
         return ServerConfig.builder().transport(transport).engine(engine);
     }
 
+    /**
+     * The transport of a fault-injecting proxy in front of this target (the examples' forwarder): the
+     * other one than the server's where the server runs on one of the runtime's, so that a bug of a
+     * transport cannot cancel itself out on both sides of the proxy.
+     */
+    public TransportChoice proxyTransport() {
+        return transport == TransportChoice.EPOLL ? TransportChoice.NIO : TransportChoice.EPOLL;
+    }
+
     /** The same choice as command-line options of {@code coecho serve}. */
     public List<String> cliArgs() {
         return List.of("--engine", engine.label(), "--transport", transport.label());

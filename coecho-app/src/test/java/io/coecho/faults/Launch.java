@@ -1,0 +1,54 @@
+package io.coecho.faults;
+
+import io.coecho.ServerProcess;
+import io.coecho.ServerTarget;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts {@code coecho serve} as a real process for the scenarios that need one (a pause with
+ * SIGSTOP, memory measured as RSS, an open-files limit), the way it ships: the launcher's JVM options
+ * (packaging/jvm.options: the serial collector, a small young generation), so that its memory figures
+ * are the ones an operator sees.
+ *
+ * <p>Stateless; call from the test thread.
+ */
+final class Launch {
+    private Launch() {}
+
+    /** target's server on 127.0.0.1 port 0 with args; openFiles &gt; 0 sets ulimit -n first. */
+    static ServerProcess serve(ServerTarget target, int openFiles, List<String> args) throws IOException, InterruptedException {
+        Path jar = Path.of(System.getProperty("coecho.jar"));
+        Path options = jar.toAbsolutePath().getParent().getParent().resolve("packaging/jvm.options");
+        List<String> cmd = new ArrayList<>();
+        if (openFiles > 0) {
+            // exec: the JVM replaces the shell, so signals sent to the process reach it.
+            cmd.addAll(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$@\"", "coecho"));
+        }
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "@" + options,
+                "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        cmd.addAll(target.cliArgs());
+        cmd.addAll(args);
+        return ServerProcess.startCommand(cmd, env -> { });
+    }
+
+    /** The resident set of process pid, in KiB (VmRSS of /proc/PID/status). */
+    static long rssKib(long pid) throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmRSS for " + pid);
+    }
+
+    /** Sends a signal (STOP, CONT, ...) to pid with kill(1): the JDK sends only TERM and KILL. */
+    static void signal(long pid, String signal) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IOException("kill -" + signal + " " + pid + " failed");
+        }
+    }
+}
