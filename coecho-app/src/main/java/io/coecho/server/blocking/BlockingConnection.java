@@ -226,8 +226,23 @@ final class BlockingConnection implements Runnable {
             if (writeNanos > 0 && now - since >= writeNanos) {
                 closeBy("write timeout", server.writeTimeouts);
             }
-        } else if (idleNanos > 0 && now - lastActive >= idleNanos) {
+        } else if (idleNanos > 0 && now - lastActive >= idleNanos && !inputWaiting()) {
             closeBy("idle timeout", server.idleTimeouts);
+        }
+    }
+
+    /**
+     * Whether bytes wait unread in the socket: then the peer is not idle, whatever the clock says.
+     * After a stall of the whole process (SIGSTOP, a long GC pause, a frozen VM) the watchdog may look
+     * before this connection's thread has run again, and a request that arrived during the stall
+     * would be closed over, unread (the kernel then resets the connection: ProcessPauseIT). Watchdog
+     * thread; asks the kernel (FIONREAD) only for a connection already past its idle deadline.
+     */
+    private boolean inputWaiting() {
+        try {
+            return socket.socket().getInputStream().available() > 0;
+        } catch (IOException e) {
+            return false; // closed or shut down: nothing more will be read from it anyway
         }
     }
 

@@ -17,7 +17,8 @@ import java.util.function.Function;
 
 /**
  * One thread, one poller: the reactor. Each turn runs the ready tasks, waits on the poller for at
- * most the time to the next timer, dispatches what became ready, then fires due timers.
+ * most the time to the next timer, dispatches what became ready, then fires the timers that were due
+ * when the wait began (so I/O that arrived before a deadline is always handled before its timer).
  *
  * <p>Threading: at most one loop per thread, and everything the loop owns (its poller, run queue,
  * timers, buffers, and the coroutines it resumes) is touched only by its thread; methods say
@@ -206,7 +207,6 @@ public final class EventLoop implements Executor {
 
     private void turn() {
         long start = System.nanoTime();
-        expireTimers(start);
         runTasks();
         int timeout = pollTimeout();
         if (timeout != 0) {
@@ -225,12 +225,20 @@ public final class EventLoop implements Executor {
             // Never spin on a failing poller: log, pause, try again.
             LOG.log(System.Logger.Level.ERROR, "loop " + name + ": poll failed; retrying in 100 ms", e);
             LockSupport.parkNanos(100_000_000L);
+            expireTimers(beforeWait); // timers keep firing (a shutdown deadline) while the poller fails
             return;
         } finally {
             sleeping.set(false);
         }
         long afterWait = System.nanoTime();
         poller.dispatch(n);
+        // Timers last, and only those due by the time this poll began: whatever arrived before their
+        // deadline has then been dispatched first. A timer due later waits for the next turn's poll
+        // (a poll(0), as its deadline has passed). Without this, after a stall of the whole process
+        // (SIGSTOP, a long GC pause, a frozen VM) the turn after the stall fired the idle watchdogs
+        // before the poll that delivered the requests sent meanwhile, and closed busy connections
+        // with their requests unread (ProcessPauseIT).
+        expireTimers(beforeWait);
         stats.turns++;
         stats.events += n;
         stats.busyNanos += (beforeWait - start) + (System.nanoTime() - afterWait);

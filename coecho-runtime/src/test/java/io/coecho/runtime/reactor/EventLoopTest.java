@@ -204,4 +204,33 @@ class EventLoopTest {
         // A zero poll timeout until the deadline would take thousands of turns.
         assertTrue(turns < 20, "turns while waiting 0.3 ms: " + turns);
     }
+
+    /**
+     * A stall of the loop (here a handler that sleeps, standing in for the whole process stopped by
+     * SIGSTOP or a long GC pause) outlasts a timer's deadline while new I/O arrives: the I/O is
+     * dispatched before the timer fires, as it arrived before the timer was seen due. An idle
+     * watchdog must see the request that came during the stall before it judges the connection idle.
+     */
+    @Test
+    void ioThatArrivedDuringAStallIsDispatchedBeforeTheTimersItOutlasted() throws Exception {
+        List<String> ran = new ArrayList<>(); // loop thread only
+        CompletableFuture<List<String>> done = new CompletableFuture<>();
+        QueuePoller poller = QueuePoller.of(loop);
+        loop.execute(() -> {
+            loop.schedule(Duration.ofMillis(10), () -> {
+                ran.add("timer");
+                done.complete(List.copyOf(ran));
+            });
+            poller.post(() -> {
+                ran.add("stalling event");
+                poller.post(() -> ran.add("event that arrived during the stall"));
+                try {
+                    Thread.sleep(30); // the stall is the scenario: past the timer's deadline
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        });
+        assertEquals(List.of("stalling event", "event that arrived during the stall", "timer"), done.get(5, TimeUnit.SECONDS));
+    }
 }
