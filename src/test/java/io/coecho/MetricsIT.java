@@ -3,7 +3,8 @@ package io.coecho;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.coecho.server.MetricsEndpoint;
+import io.coecho.server.admin.AdminPorts;
+import io.coecho.server.admin.Readiness;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,8 +27,8 @@ class MetricsIT {
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void prometheusEndpointCountsConnectionsAndBytes(ServerTarget target) throws Exception {
         try (TestServer server = TestServer.start(target);
-                MetricsEndpoint metrics = MetricsEndpoint.start(server.server(),
-                        new java.net.InetSocketAddress("127.0.0.1", 0))) {
+                AdminPorts metrics = AdminPorts.open(new java.net.InetSocketAddress("127.0.0.1", 0), null, new Readiness())) {
+            metrics.serve(server.server());
             byte[] payload = Traffic.payload(new Random(3), 100_000);
             for (int i = 0; i < 3; i++) {
                 try (Socket c = server.connect()) {
@@ -35,7 +36,7 @@ class MetricsIT {
                 }
             }
             server.awaitStats("three closed", s -> s.closed() == 3);
-            String body = Scrape.metrics(metrics.address());
+            String body = Scrape.metrics(metrics.httpAddress());
             assertEquals(3, Scrape.sum(body, "coecho_connections_accepted_total"), target + ":\n" + body);
             assertEquals(3, Scrape.sum(body, "coecho_connections_closed_total"), target + ":\n" + body);
             assertEquals(0, Scrape.sum(body, "coecho_connections_active"), target + ":\n" + body);

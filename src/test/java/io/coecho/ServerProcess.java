@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -26,13 +27,13 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
-    private static final Pattern METRICS = Pattern.compile("metrics at http://[^ ]+:(\\d+)/metrics");
+    private static final Pattern ADMIN = Pattern.compile("admin at http://[^ ]+:(\\d+):");
 
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> seen = new ArrayList<>();
     private final int port;
-    private InetSocketAddress metrics;
+    private InetSocketAddress admin;
 
     private final Path stderrFile;
     private final Thread follower;
@@ -50,10 +51,20 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts the jar with "serve --port 0 --bind 127.0.0.1" and args; openFiles &gt; 0 sets ulimit -n. */
     public static ServerProcess start(int openFiles, List<String> args) throws IOException, InterruptedException {
+        List<String> serve = new ArrayList<>(List.of("--port", "0", "--bind", "127.0.0.1"));
+        serve.addAll(args);
+        return startWith(Map.of(), serve);
+    }
+
+    /**
+     * Starts the jar with "serve" and args alone, and env added to its environment: the port and
+     * address may come from there (COECHO_PORT=0, COECHO_BIND=127.0.0.1).
+     */
+    public static ServerProcess startWith(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve"));
         java.addAll(args);
-        return launch(openFiles, java);
+        return launch(0, java, env);
     }
 
     /**
@@ -65,7 +76,7 @@ public final class ServerProcess implements AutoCloseable {
         assertTrue(Files.isExecutable(launcher), "no launcher at " + launcher);
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
         cmd.addAll(args);
-        return launch(0, cmd);
+        return launch(0, cmd, Map.of());
     }
 
     private static Path jar() {
@@ -74,7 +85,8 @@ public final class ServerProcess implements AutoCloseable {
         return Path.of(jar);
     }
 
-    private static ServerProcess launch(int openFiles, List<String> java) throws IOException, InterruptedException {
+    private static ServerProcess launch(int openFiles, List<String> java, Map<String, String> env)
+            throws IOException, InterruptedException {
         List<String> cmd = java;
         if (openFiles > 0) {
             // exec: the JVM replaces the shell, so signals sent to the process reach it.
@@ -87,6 +99,9 @@ public final class ServerProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("JAVA_HOME", System.getProperty("java.home")); // the launcher's JDK: ours
+        // The server's options from the environment are the test's alone, never the caller's shell's.
+        pb.environment().keySet().removeIf(k -> k.startsWith("COECHO_") && !k.equals("COECHO_JAVA_OPTS"));
+        pb.environment().putAll(env);
         Process p = pb.start();
         try {
             return new ServerProcess(p, err);
@@ -150,19 +165,29 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /**
+     * The admin endpoint's address, from the line that announces it (start the process with
+     * {@code --admin 127.0.0.1:0}); waits for that line within timeout if not seen yet.
+     */
+    public InetSocketAddress admin(Duration timeout) throws InterruptedException {
+        if (admin == null) {
+            String line = seen.stream().filter(l -> l.contains("admin at http://")).findFirst().orElse(null);
+            Matcher m = ADMIN.matcher(line != null ? line : awaitLine("admin at http://", timeout));
+            assertTrue(m.find(), "no address in the admin line: " + seen);
+            admin = new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
+        }
+        return admin;
+    }
+
+    /**
      * Waits, within timeout, until the sum of metric's samples satisfies condition, scraping the
-     * endpoint that the process announced (start it with {@code --metrics 127.0.0.1:0}); returns the
-     * last value. Polling a condition with a deadline, not waiting for a guessed time.
+     * admin endpoint that the process announced (start it with {@code --admin 127.0.0.1:0}); returns
+     * the last value. Polling a condition with a deadline, not waiting for a guessed time.
      */
     public long awaitMetric(String metric, java.util.function.LongPredicate condition, Duration timeout) throws Exception {
-        if (metrics == null) {
-            Matcher m = METRICS.matcher(awaitLine("metrics at http://", timeout));
-            assertTrue(m.find(), "no address in the metrics line: " + seen);
-            metrics = new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
-        }
+        InetSocketAddress at = admin(timeout);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            long value = Scrape.sum(Scrape.metrics(metrics), metric);
+            long value = Scrape.sum(Scrape.metrics(at), metric);
             if (condition.test(value)) {
                 return value;
             }
