@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * What Prometheus and a balancer's probes do with the server's admin endpoint, for tests: fetch
  * {@code /metrics} and add up a metric's samples over its labels; ask {@code /readyz} or
- * {@code /livez} for their status.
+ * {@code /livez} for their status, and the agent port for its word.
  *
  * <p>Stateless; safe from any thread.
  */
@@ -45,6 +45,15 @@ public final class Scrape {
     /** The status of GET http://address/path. */
     public static int status(InetSocketAddress address, String path) throws Exception {
         return get(address, path, null).statusCode();
+    }
+
+    /** What HAProxy's agent check reads: the line the agent port answers before it closes. */
+    public static String agent(InetSocketAddress address) throws Exception {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(address, 10_000);
+            s.setSoTimeout(10_000);
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
     }
 
     /**

@@ -27,7 +27,6 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
-    private static final Pattern ADMIN = Pattern.compile("admin at http://[^ ]+:(\\d+):");
 
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -170,12 +169,24 @@ public final class ServerProcess implements AutoCloseable {
      */
     public InetSocketAddress admin(Duration timeout) throws InterruptedException {
         if (admin == null) {
-            String line = seen.stream().filter(l -> l.contains("admin at http://")).findFirst().orElse(null);
-            Matcher m = ADMIN.matcher(line != null ? line : awaitLine("admin at http://", timeout));
-            assertTrue(m.find(), "no address in the admin line: " + seen);
-            admin = new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
+            admin = announced("admin at http://", timeout);
         }
         return admin;
+    }
+
+    /**
+     * The loopback address whose port the first line containing text gives right after it, e.g.
+     * "agent check at " in "agent check at 127.0.0.1:41234"; waits for that line within timeout
+     * if not seen yet.
+     */
+    public InetSocketAddress announced(String text, Duration timeout) throws InterruptedException {
+        String line = seen.stream().filter(l -> l.contains(text)).findFirst().orElse(null);
+        if (line == null) {
+            line = awaitLine(text, timeout);
+        }
+        Matcher m = Pattern.compile(Pattern.quote(text) + "[^ \"]*:(\\d+)").matcher(line);
+        assertTrue(m.find(), "no port after '" + text + "' in: " + line);
+        return new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
     }
 
     /**
