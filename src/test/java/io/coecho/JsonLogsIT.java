@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -72,6 +75,21 @@ class JsonLogsIT {
             assertEquals(accepted.path("connection"), closing.path("connection"), target + ": same connection");
         } else {
             assertEquals(remote, closing.path("remote").asText(), target + ": " + closing);
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aServerThatCannotStartSaysSoInJson() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            JarRun run = JarRun.of(List.of("serve", "--bind", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort()),
+                    "--log-format", "json"));
+            assertEquals(1, run.exitCode(), "exit code; stderr: " + run.stderr());
+            List<String> lines = run.errorLines();
+            assertEquals(1, lines.size(), "one line on stderr, got " + lines);
+            JsonNode r = JSON.readTree(lines.get(0));
+            assertEquals("ERROR", r.path("level").asText(), lines.get(0));
+            assertTrue(r.path("message").asText().contains(String.valueOf(taken.getLocalPort())), lines.get(0));
         }
     }
 }

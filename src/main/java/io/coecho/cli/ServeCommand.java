@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -135,11 +136,13 @@ final class ServeCommand implements Callable<Integer> {
         readiness.ready();
         // Signal handlers before the start-up line: whoever waits for that line may signal at once.
         CountDownLatch terminate = new CountDownLatch(1);
+        AtomicReference<String> cause = new AtomicReference<>();
         Signals.onTerminate(signal -> {
             readiness.drain();
+            cause.set(signal);
             if (!drainDelay.isZero()) {
                 LOG.log(System.Logger.Level.INFO, "{0}: not ready (/readyz 503, agent check drain); still accepting"
-                        + " for {1} ms (--drain-delay), then shutting down", signal, String.valueOf(drainDelay.toMillis()));
+                        + " for {1} ms (--drain-delay)", signal, String.valueOf(drainDelay.toMillis()));
             }
             terminate.countDown();
         }, signal -> {
@@ -160,8 +163,8 @@ final class ServeCommand implements Callable<Integer> {
             // The delay itself: balancers saw "not ready" at the signal and stop sending meanwhile.
             Thread.sleep(drainDelay);
         }
-        LOG.log(System.Logger.Level.INFO, "shutting down: no new connections; waiting up to {0} ms for open ones",
-                String.valueOf(shutdownTimeout.toMillis()));
+        LOG.log(System.Logger.Level.INFO, "{0}, shutting down: no new connections; waiting up to {1} ms for open ones",
+                drainDelay.isZero() ? cause.get() + ": not ready" : "drain delay over", String.valueOf(shutdownTimeout.toMillis()));
         server.close();
         boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
         if (reporter != null) {
