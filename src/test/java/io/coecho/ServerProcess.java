@@ -52,7 +52,7 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess start(int openFiles, List<String> args) throws IOException, InterruptedException {
         List<String> serve = new ArrayList<>(List.of("--port", "0", "--bind", "127.0.0.1"));
         serve.addAll(args);
-        return startWith(Map.of(), serve);
+        return start(openFiles, Map.of(), serve);
     }
 
     /**
@@ -60,10 +60,15 @@ public final class ServerProcess implements AutoCloseable {
      * address may come from there (COECHO_PORT=0, COECHO_BIND=127.0.0.1).
      */
     public static ServerProcess startWith(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
+        return start(0, env, args);
+    }
+
+    private static ServerProcess start(int openFiles, Map<String, String> env, List<String> args)
+            throws IOException, InterruptedException {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve"));
         java.addAll(args);
-        return launch(0, java, env);
+        return launch(openFiles, java, env);
     }
 
     /**
