@@ -39,9 +39,10 @@ seed_dir() {
 }
 
 build_coecho() {
-  if stale "$root/target/coecho.jar" "$root/pom.xml" "$root/src/main"; then
+  if stale "$root/target/coecho.jar" "$root/pom.xml" "$root/coecho-runtime/pom.xml" "$root/coecho-runtime/src/main" \
+      "$root/coecho-app/pom.xml" "$root/coecho-app/src/main"; then
     say "building target/coecho.jar"
-    (cd "$root" && mvn -B -q -DskipTests package)
+    (cd "$root" && mvn -B -q -DskipTests -pl coecho-app -am package)
   fi
 }
 

@@ -75,12 +75,13 @@ failed_runs=0
 for i in $(seq "$runs"); do
   start=$(date +%s)
   status=passed
-  if ! (cd "$out/clone" && ./coecho test "${select[@]}") >"$out/run-$i.log" 2>&1; then
+  # --fail-at-end: a module whose tests fail does not stop the others' tests from running and reporting.
+  if ! (cd "$out/clone" && ./coecho test --fail-at-end "${select[@]}") >"$out/run-$i.log" 2>&1; then
     status=FAILED; failed_runs=$((failed_runs + 1))
   fi
   mkdir -p "$out/run-$i"
-  cp "$out"/clone/target/surefire-reports/TEST-*.xml "$out"/clone/target/failsafe-reports/TEST-*.xml "$out/run-$i/" 2>/dev/null || true
-  rm -rf "$out/clone/target/surefire-reports" "$out/clone/target/failsafe-reports"
+  cp "$out"/clone/*/target/surefire-reports/TEST-*.xml "$out"/clone/*/target/failsafe-reports/TEST-*.xml "$out/run-$i/" 2>/dev/null || true
+  rm -rf "$out"/clone/*/target/surefire-reports "$out"/clone/*/target/failsafe-reports
   echo "repeat-tests: run $i/$runs $status in $(( $(date +%s) - start )) s" >&2
 done
 

@@ -1,0 +1,236 @@
+package io.coecho.server.blocking;
+
+import io.coecho.runtime.net.Disconnects;
+import io.coecho.server.LogField;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One client connection on a blocking engine: the seed's {@code handle_connection} written as plain
+ * blocking code, read then write back, with the same behaviour as the coroutine engine's EchoConnection:
+ * half-close at the peer's EOF, quiet ends for resets, idle and write timeouts, and draining.
+ *
+ * <p>Runs on its own thread (virtual or platform). Other threads only close it ({@link #closeBy}) or
+ * wake it for draining ({@link #wakeIfReading}), and the watchdog reads its timestamps.
+ * Lifecycle: ECHOING → (EOF, drain, or closed by the server) → CLOSED.
+ */
+final class BlockingConnection implements Runnable {
+    private static final System.Logger LOG = System.getLogger(BlockingConnection.class.getName());
+
+    private final BlockingServer server;
+    private final SocketChannel socket;
+    private final SocketAddress remote;
+    /** Whether anyone reads the timestamps: without timeouts the hot path takes no clock reading. */
+    private final boolean timed;
+    private volatile long lastActive;
+    /** nanoTime when the current write began, 0 when not writing. */
+    private volatile long writingSince;
+    /** True while in (or about to enter) a blocking read: the half of the drain handshake we own. */
+    private volatile boolean reading;
+    /** Why the server closed it (timeouts, shutdown), or null while the peer decides. */
+    private volatile String closedBy;
+    private InputStream drainInput;
+
+    BlockingConnection(BlockingServer server, SocketChannel socket, boolean timed) {
+        this.server = server;
+        this.socket = socket;
+        this.timed = timed;
+        SocketAddress r;
+        try {
+            r = socket.getRemoteAddress();
+        } catch (IOException e) {
+            r = null;
+        }
+        this.remote = r;
+        this.lastActive = System.nanoTime();
+    }
+
+    /** Loads this class while file descriptors are plentiful: out of fds, a class may not load. */
+    static void preload() {}
+
+    @Override
+    public void run() {
+        ByteBuffer buf = null;
+        boolean debug = LOG.isLoggable(System.Logger.Level.DEBUG);
+        if (debug) {
+            LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", LogField.remote(remote));
+        }
+        try (socket) {
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            buf = server.takeBuffer();
+            echo(buf);
+            // The peer shut down its side and has every byte back: now ours, then close.
+            socket.shutdownOutput();
+        } catch (IOException e) {
+            ended(e);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "connection from " + remote + " failed", e);
+        } finally {
+            if (buf != null) {
+                server.giveBack(buf);
+            }
+            server.connectionEnded(this);
+            if (debug) {
+                LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed", LogField.remote(remote));
+            }
+        }
+    }
+
+    private void echo(ByteBuffer buf) throws IOException {
+        while (true) {
+            buf.clear();
+            int n = receive(buf);
+            if (n < 0) {
+                return;
+            }
+            server.bytesIn.add(n);
+            buf.flip();
+            long start = System.nanoTime();
+            writingSince = start;
+            // Virtual threads: a blocking write returns after the first bytes go out, and anything left
+            // means the send buffer is full. Platform threads: the write blocks inside the kernel until
+            // all is queued, so only its duration tells. Either way, a write that waited for the peer
+            // is counted (writeWaits); a peer that never reads is cut by the watchdog.
+            socket.write(buf);
+            boolean waited = buf.hasRemaining();
+            while (buf.hasRemaining()) {
+                socket.write(buf);
+            }
+            long end = System.nanoTime();
+            if (waited || end - start >= STALLED_NANOS) {
+                server.writeWaits.increment();
+            }
+            lastActive = end;
+            writingSince = 0;
+            server.bytesOut.add(n);
+        }
+    }
+
+    /** Reads, or while draining takes only what has already arrived (-1 when that is all). */
+    private int receive(ByteBuffer buf) throws IOException {
+        // Handshake with BlockingServer.close(): we publish "reading", then look at "draining"; the
+        // closer publishes "draining", then looks at "reading". With volatiles at least one of us sees
+        // the other, so no connection sleeps in read through a drain.
+        reading = true;
+        if (server.draining) {
+            reading = false;
+            return drainRead(buf);
+        }
+        try {
+            int n = socket.read(buf);
+            if (timed) {
+                lastActive = System.nanoTime();
+            }
+            return n;
+        } finally {
+            reading = false;
+        }
+    }
+
+    /**
+     * Takes what is already queued without waiting. Not shutdownInput(): after it the JDK answers
+     * every read with EOF at once, even with data queued, and closing with unread data sends a reset.
+     */
+    private int drainRead(ByteBuffer buf) throws IOException {
+        if (drainInput == null) {
+            try {
+                drainInput = socket.socket().getInputStream();
+            } catch (SocketException e) {
+                return -1; // input already shut down: woken from a read just now
+            }
+        }
+        if (drainInput.available() <= 0) {
+            return -1;
+        }
+        return socket.read(buf); // data is queued: returns without blocking
+    }
+
+    /**
+     * Draining: a connection blocked in read has nothing in flight, so wake it. On Linux a read
+     * blocked at shutdownInput() returns EOF (checked for virtual and platform threads). Any thread.
+     */
+    void wakeIfReading() {
+        if (reading) {
+            try {
+                socket.shutdownInput();
+            } catch (IOException e) {
+                // Already closed: it is ending anyway.
+            }
+        }
+    }
+
+    /**
+     * A write still going after this long is waiting for its peer to read (the gauge writesWaiting):
+     * copying 16 KiB into a socket takes microseconds.
+     */
+    static final long STALLED_NANOS = 5_000_000L;
+
+    /** True while this connection's current write has waited at least {@link #STALLED_NANOS}. */
+    boolean writeStalled(long now) {
+        long since = writingSince;
+        return since != 0 && now - since >= STALLED_NANOS;
+    }
+
+    /** Closes for a timeout: called by the watchdog with its clock reading. */
+    void checkTimeouts(long now, long idleNanos, long writeNanos) {
+        long since = writingSince;
+        if (since != 0) {
+            if (writeNanos > 0 && now - since >= writeNanos) {
+                closeBy("write timeout", server.writeTimeouts);
+            }
+        } else if (idleNanos > 0 && now - lastActive >= idleNanos) {
+            closeBy("idle timeout", server.idleTimeouts);
+        }
+    }
+
+    /** The shutdown timeout passed: close now. Any thread. */
+    void cut() {
+        closeBy("shutdown", server.cut);
+    }
+
+    /**
+     * Counts, then closes (so a client that sees the close also sees the count); closing wakes a
+     * thread blocked in read or write with AsynchronousCloseException. Once only. Any thread.
+     */
+    private synchronized void closeBy(String reason, LongAdder counter) {
+        if (closedBy != null) {
+            return;
+        }
+        closedBy = reason;
+        counter.increment();
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", LogField.remote(remote), LogField.reason(reason));
+        }
+        try {
+            socket.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: close failed: {1}", remote, e.toString());
+        }
+    }
+
+    private void ended(IOException e) {
+        if (closedBy != null && e instanceof ClosedChannelException) {
+            return; // we closed it ourselves, and said so
+        }
+        if (Disconnects.isPeerGone(e)) {
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", LogField.remote(remote),
+                        LogField.reason(e.getMessage()));
+            }
+            return;
+        }
+        LOG.log(System.Logger.Level.WARNING, "connection from {0} failed: {1}", LogField.remote(remote),
+                LogField.reason(e.toString()));
+    }
+
+    boolean isClosedByServer() {
+        return closedBy != null;
+    }
+}

@@ -1,0 +1,59 @@
+package io.coecho;
+
+import io.coecho.runtime.TransportChoice;
+import io.coecho.server.Engine;
+import io.coecho.server.ServerConfig;
+import java.util.List;
+
+/**
+ * Every way of running the echo server that the scenario tests cover: each scenario is written once
+ * and runs against all of these (Netty's testsuite idea, as a JUnit parameter rather than one
+ * subclass per transport, so that adding a target is one line here and not one file per scenario).
+ *
+ * <p>Run a subset with {@code -Dcoecho.targets=epoll,nio} (names as {@link #label()}).
+ */
+public enum ServerTarget {
+    EPOLL("epoll", Engine.COROUTINES, TransportChoice.EPOLL),
+    NIO("nio", Engine.COROUTINES, TransportChoice.NIO),
+    VIRTUAL_THREADS("virtual-threads", Engine.VIRTUAL_THREADS, TransportChoice.AUTO),
+    THREADS("threads", Engine.THREADS, TransportChoice.AUTO);
+
+    private final String label;
+    private final Engine engine;
+    private final TransportChoice transport;
+
+    ServerTarget(String label, Engine engine, TransportChoice transport) {
+        this.label = label;
+        this.engine = engine;
+        this.transport = transport;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /** The in-process configuration: loopback, an ephemeral port, otherwise the defaults. */
+    public ServerConfig.Builder config() {
+        return ServerConfig.builder().transport(transport).engine(engine);
+    }
+
+    /** The same choice as command-line options of {@code coecho serve}. */
+    public List<String> cliArgs() {
+        return List.of("--engine", engine.label(), "--transport", transport.label());
+    }
+
+    /** The targets to run: all, or those named in the system property coecho.targets. */
+    public static List<ServerTarget> selected() {
+        String only = System.getProperty("coecho.targets", "").trim();
+        if (only.isEmpty()) {
+            return List.of(values());
+        }
+        List<String> names = List.of(only.split("\\s*,\\s*"));
+        return java.util.Arrays.stream(values()).filter(t -> names.contains(t.label)).toList();
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}
