@@ -42,6 +42,11 @@ public final class TestServer implements AutoCloseable {
         return new TestServer(target, Server.start(tweak.apply(target.config()).build()));
     }
 
+    /** A server the test started itself (say, on a transport that injects faults), for target. */
+    public static TestServer of(ServerTarget target, Server server) {
+        return new TestServer(target, server);
+    }
+
     public Server server() {
         return server;
     }

@@ -1,12 +1,13 @@
 package io.coecho.server;
 
+import io.coecho.runtime.net.AcceptErrors;
 import io.coecho.runtime.net.ResourceShortage;
 
 /**
- * What an acceptor says when accept keeps failing for lack of descriptors: one WARNING for the first
- * failure, "accepting again" when it recovers, and silence for further episodes within a minute (a
- * server at its open-files limit flaps in and out of EMFILE with every connection that closes, and
- * must not log once per connection).
+ * What an acceptor says when accept keeps failing, for lack of descriptors or with any error it
+ * retries: one WARNING with the errno's name for the first failure, "accepting again" when it
+ * recovers, and silence for further episodes within a minute (a server at its open-files limit flaps
+ * in and out of EMFILE with every connection that closes, and must not log once per connection).
  *
  * <p>One per acceptor; used by that acceptor's thread only. Allocates nothing after construction
  * except the log records themselves.
@@ -18,6 +19,7 @@ public final class AcceptFailureLog {
     static {
         // Load what the EMFILE path uses now: out of descriptors, the JVM cannot open its jar to load it.
         ResourceShortage.errnoName(new java.io.IOException("preload"));
+        AcceptErrors.listenerBroken(new java.io.IOException("preload"));
     }
 
     private boolean failing;
@@ -25,7 +27,7 @@ public final class AcceptFailureLog {
     private boolean everWarned;
     private long lastWarned;
 
-    /** accept failed with the shortage named by errnoName; the caller backs off and retries. */
+    /** accept failed with the error named by errnoName; the caller backs off and retries. */
     public void failed(String errnoName, long backoffMillis) {
         if (failing) {
             return;

@@ -16,11 +16,18 @@ public final class LogCapture extends Handler implements AutoCloseable {
     private static final SimpleFormatter FORMAT = new SimpleFormatter();
 
     private final Logger logger;
+    private final Level loggerLevel;
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();
 
     private LogCapture(Logger logger, Level level) {
         this.logger = logger; // held strongly: java.util.logging keeps loggers only weakly
+        this.loggerLevel = logger.getLevel();
         setLevel(level);
+        // A test before this one may have set a higher level (an in-process CLI run configures the
+        // root logger): records below it would never be made, let alone reach this handler.
+        if (!logger.isLoggable(level)) {
+            logger.setLevel(level);
+        }
     }
 
     /** Starts collecting records of the io.coecho loggers at level or above. */
@@ -51,5 +58,6 @@ public final class LogCapture extends Handler implements AutoCloseable {
     @Override
     public void close() {
         logger.removeHandler(this);
+        logger.setLevel(loggerLevel);
     }
 }

@@ -64,6 +64,8 @@ final class BlockingConnection implements Runnable {
         }
         try (socket) {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            // Urgent data (MSG_OOB) stays in the stream and is echoed like any byte (RFC 862, RFC 6093).
+            socket.socket().setOOBInline(true);
             buf = server.takeBuffer();
             echo(buf);
             // The peer shut down its side and has every byte back: now ours, then close.

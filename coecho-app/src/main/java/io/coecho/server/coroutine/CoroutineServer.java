@@ -50,7 +50,11 @@ public final class CoroutineServer implements Server {
     }
 
     public static CoroutineServer start(ServerConfig config) throws IOException {
-        Transport transport = config.transport().open();
+        return start(config, config.transport().open());
+    }
+
+    /** On a transport of the caller's (tests: one that injects faults the kernel rarely raises). */
+    static CoroutineServer start(ServerConfig config, Transport transport) throws IOException {
         for (int attempt = 1; ; attempt++) {
             CoroutineServer server = new CoroutineServer(config, transport);
             try {
@@ -122,6 +126,11 @@ public final class CoroutineServer implements Server {
         Worker w = workers.get(nextDeal);
         nextDeal = (nextDeal + 1) % workers.size();
         return w;
+    }
+
+    /** Loop i (loop 0 holds the single acceptor when one deals connections out). For tests. */
+    EventLoop loop(int i) {
+        return workers.get(i).loop;
     }
 
     /** Takes a connection slot before accepting; false at --max-connections. Any loop thread. */

@@ -1,6 +1,7 @@
 package io.coecho.server.coroutine;
 
 import io.coecho.runtime.coro.Coroutine;
+import io.coecho.runtime.net.AcceptErrors;
 import io.coecho.runtime.net.Accepted;
 import io.coecho.runtime.net.ResourceShortage;
 import io.coecho.runtime.net.TcpListener;
@@ -111,14 +112,24 @@ final class Worker {
                     throw e;
                 } catch (IOException e) {
                     server.release();
-                    String shortage = ResourceShortage.errnoName(e);
-                    if (shortage == null) {
-                        throw e;
-                    }
-                    // Out of fds or memory: the connection stays queued and epoll will not report it
-                    // again, so retry on a timer. Nothing here loads a class or builds a string.
                     acceptErrors++;
-                    failures.failed(shortage, ACCEPT_BACKOFF.toMillis());
+                    String shortage = ResourceShortage.errnoName(e);
+                    if (shortage == null && AcceptErrors.listenerBroken(e)) {
+                        // Retrying cannot help. Closed (before we say so), it is out of its SO_REUSEPORT
+                        // group: the kernel sends new connections to the other listeners rather than
+                        // into a backlog nobody takes from.
+                        listener.close();
+                        LOG.log(System.Logger.Level.ERROR, "accept on {0} failed ({1}): the listener is unusable"
+                                + " and closed; this loop accepts no more connections",
+                                listener.localAddress(), AcceptErrors.name(e));
+                        return;
+                    }
+                    // Out of fds or memory, or an error that leaves the listener usable (a security
+                    // module's EPERM, a network error of one queued connection): the connections stay
+                    // queued and epoll will not report them again, so retry on a timer, never in a
+                    // spin; closing would lose this listener's share of connections for good. Out of
+                    // fds, nothing here loads a class or builds a string.
+                    failures.failed(shortage != null ? shortage : AcceptErrors.name(e), ACCEPT_BACKOFF.toMillis());
                     Coroutine.sleep(ACCEPT_BACKOFF);
                     continue;
                 }
@@ -126,15 +137,19 @@ final class Worker {
                 Worker target = server.dealTo(this);
                 if (target == this) {
                     adopt(incoming);
-                } else {
-                    target.loop.execute(() -> target.adopt(incoming));
+                } else if (!target.loop.tryExecute(() -> target.adopt(incoming))) {
+                    // That loop has ended (in a shutdown it may drain and stop before ours does) and
+                    // will run nothing more: the connection and its slot are still ours to release.
+                    incoming.close();
+                    server.release();
                 }
             }
         } catch (ClosedChannelException e) {
             // The listener was closed: we are draining.
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "acceptor on " + listener.localAddress() + " failed; this loop accepts no more", e);
         } finally {
+            // However the acceptor ends, nobody accepts here any more: a listener left open would
+            // still be given its share of new connections, which would wait in its backlog for ever.
+            listener.close();
             acceptorDone = true;
             maybeDone();
         }

@@ -3,6 +3,7 @@ package io.coecho.runtime.linux;
 import io.coecho.runtime.net.Accepted;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.reactor.EventLoop;
+import java.io.IOException;
 
 /**
  * An accepted fd on its way to the loop that will serve it: registered with that loop's epoll
@@ -16,11 +17,11 @@ final class EpollAccepted implements Accepted {
     }
 
     @Override
-    public TcpStream attach(EventLoop loop) throws NativeException {
+    public TcpStream attach(EventLoop loop) throws IOException {
         EpollPoller poller = EpollTransport.poller(loop);
         try {
             return new EpollTcpStream(poller.register(fd));
-        } catch (NativeException e) {
+        } catch (IOException e) {
             poller.sys().close(fd);
             throw e;
         }

@@ -5,6 +5,7 @@ import static io.coecho.runtime.linux.LinuxConstants.EFD_NONBLOCK;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLET;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLIN;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLOUT;
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLPRI;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLRDHUP;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLL_CTL_ADD;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLL_CTL_DEL;
@@ -17,12 +18,13 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.ClosedChannelException;
 import java.util.Arrays;
 
 /**
- * epoll as a {@link Poller}. Every fd is added once, edge-triggered, for input (EPOLLIN | EPOLLRDHUP),
- * and removed once, when it is closed: none of the seed's ADD-on-suspend / DEL-on-resume, which costs
- * two epoll_ctl calls per wait. Edge-triggering is safe because a coroutine waits only after its
+ * epoll as a {@link Poller}. Every fd is added once, edge-triggered, for input (EPOLLIN | EPOLLPRI |
+ * EPOLLRDHUP), and removed once, when it is closed: none of the seed's ADD-on-suspend / DEL-on-resume,
+ * which costs two epoll_ctl calls per wait. Edge-triggering is safe because a coroutine waits only after its
  * syscall said EAGAIN, and any byte that arrives after that raises a new edge. Output interest is
  * added only while a write is blocked and removed when it completes (the seed's EPOLLOUT trap: a
  * socket is almost always writable, so standing interest would wake the loop for nothing).
@@ -43,7 +45,8 @@ final class EpollPoller implements Poller {
     };
     private static final int EVENT_SIZE = PACKED ? 12 : 16;
     private static final int DATA_OFFSET = PACKED ? 4 : 8;
-    private static final int READ_INTEREST = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    /** EPOLLPRI: TCP urgent data, after which a short read no longer means drained (EpollRegistration). */
+    private static final int READ_INTEREST = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET;
 
     private final EventLoop loop;
     private final Syscalls sys = new Syscalls();
@@ -59,6 +62,8 @@ final class EpollPoller implements Poller {
     private boolean wakeClosed;
     private EpollRegistration[] byFd = new EpollRegistration[256];
     private int generation;
+    /** Set when close() begins: from then on nothing registers (see close). */
+    private boolean closing;
 
     public EpollPoller(EventLoop loop) {
         this.loop = loop;
@@ -87,8 +92,14 @@ final class EpollPoller implements Poller {
         return sys;
     }
 
-    /** Adds fd for input readiness. Loop thread only. */
-    EpollRegistration register(int fd) throws NativeException {
+    /**
+     * Adds fd for input readiness. Loop thread only. Throws ClosedChannelException once the poller is
+     * closing; the caller still owns fd and closes it.
+     */
+    EpollRegistration register(int fd) throws IOException {
+        if (closing) {
+            throw new ClosedChannelException();
+        }
         int gen = ++generation;
         EpollRegistration reg = new EpollRegistration(this, fd, gen);
         Syscalls.orThrow("epoll_ctl", ctl(EPOLL_CTL_ADD, fd, READ_INTEREST, data(fd, gen)));
@@ -103,6 +114,17 @@ final class EpollPoller implements Poller {
     int interest(EpollRegistration reg, boolean output) {
         int events = output ? READ_INTEREST | EPOLLOUT : READ_INTEREST;
         return ctl(EPOLL_CTL_MOD, reg.fd, events, data(reg.fd, reg.generation));
+    }
+
+    /**
+     * Drops reg from the table only: its fd may be another file's by now. (epoll removed the old
+     * file's entry itself when that file was closed; if it still lives, its stale events carry a
+     * generation no registration has.)
+     */
+    void forget(EpollRegistration reg) {
+        if (byFd[reg.fd] == reg) {
+            byFd[reg.fd] = null;
+        }
     }
 
     /** Removes reg and closes its fd. */
@@ -171,6 +193,10 @@ final class EpollPoller implements Poller {
 
     @Override
     public void close() {
+        // Closing a registration wakes its coroutine at once, which may open and register another
+        // socket (a client that reconnects, say), perhaps at a number this loop has passed already:
+        // refused, it cannot outlive the loop.
+        closing = true;
         for (EpollRegistration reg : byFd) {
             if (reg != null) {
                 reg.close();

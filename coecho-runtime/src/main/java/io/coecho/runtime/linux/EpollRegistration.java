@@ -4,6 +4,7 @@ import static io.coecho.runtime.linux.LinuxConstants.EPOLLERR;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLHUP;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLIN;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLOUT;
+import static io.coecho.runtime.linux.LinuxConstants.EPOLLPRI;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLRDHUP;
 
 import io.coecho.runtime.coro.Coroutine;
@@ -17,7 +18,7 @@ import java.nio.channels.ClosedChannelException;
  * another connection), so every syscall site checks {@link #closed} first.
  */
 final class EpollRegistration {
-    private static final int READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP;
+    private static final int READ_EVENTS = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLERR | EPOLLHUP;
     private static final int WRITE_EVENTS = EPOLLOUT | EPOLLERR | EPOLLHUP;
 
     final EpollPoller poller;
@@ -27,7 +28,8 @@ final class EpollRegistration {
     private Coroutine writer;
     /**
      * False once a read found the socket empty (EAGAIN, or a short read: TCP hands over everything
-     * queued, so a short read drained it); true again with the next input event. Lets a reader skip
+     * queued, so a short read drained it, except at an urgent mark: see {@link #urgent}); true again
+     * with the next input event. Lets a reader skip
      * the recv that would only say EAGAIN, which in request/response traffic is one syscall per
      * message. Input events that arrive while nobody reads are remembered here, not lost.
      */
@@ -38,6 +40,13 @@ final class EpollRegistration {
      * edge will announce it.
      */
     boolean inputEnded;
+    /**
+     * TCP urgent data arrived (EPOLLPRI) and the socket has not been read empty since. recv stops at
+     * the urgent mark even with bytes queued after it, so a short read then does not mean drained:
+     * those bytes were announced already and no new edge will come for them (UrgentMarkIT). Cleared
+     * by EAGAIN, which does mean drained.
+     */
+    boolean urgent;
     private boolean writeArmed;
     boolean closed;
 
@@ -52,6 +61,9 @@ final class EpollRegistration {
             readable = true;
             if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
                 inputEnded = true;
+            }
+            if ((events & EPOLLPRI) != 0) {
+                urgent = true;
             }
             if (reader != null) {
                 reader.wake();
@@ -113,6 +125,24 @@ final class EpollRegistration {
         }
         closed = true;
         poller.deregisterAndClose(this);
+        wakeWaiters();
+    }
+
+    /**
+     * Drops the fd without a syscall: for a descriptor that may no longer be ours (closed, or its
+     * number taken by another file, by code elsewhere), which must not be closed again. Waiters wake
+     * and find it closed. Idempotent.
+     */
+    void forget() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        poller.forget(this);
+        wakeWaiters();
+    }
+
+    private void wakeWaiters() {
         Coroutine r = reader;
         Coroutine w = writer;
         if (r != null) {

@@ -61,11 +61,23 @@ final class EpollTcpListener implements TcpListener {
                 continue; // the peer gave up while queued: take the next one
             }
             if (cfd != -Errno.EAGAIN) {
+                if (cfd == -Errno.EBADF || cfd == -Errno.ENOTSOCK || cfd == -Errno.EINVAL) {
+                    // The number no longer names a listening socket: ours was closed, or shut down,
+                    // or closed and the number given to another file. Closing it now could close
+                    // someone else's file, so forget it instead (if it was only shut down, it leaks).
+                    closed = true;
+                    reg.forget();
+                }
                 throw new NativeException("accept4", -cfd);
             }
             acceptsInRow = 0;
             reg.awaitReadable();
         }
+    }
+
+    /** The listening descriptor, for tests that tamper with it. */
+    int fd() {
+        return fd;
     }
 
     @Override

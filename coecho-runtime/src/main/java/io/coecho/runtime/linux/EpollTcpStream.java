@@ -52,7 +52,7 @@ final class EpollTcpStream implements TcpStream {
             long len = dst.byteSize();
             long n = sys.recv(reg.fd, dst, len, 0);
             if (n > 0) {
-                if (n < len && !reg.inputEnded) {
+                if (n < len && !reg.inputEnded && !reg.urgent) {
                     reg.readable = false; // drained: wait for the next edge rather than ask again
                 }
                 return (int) n;
@@ -64,6 +64,7 @@ final class EpollTcpStream implements TcpStream {
                 throw new NativeException("recv", (int) -n);
             }
             reg.readable = false;
+            reg.urgent = false;
         }
     }
 
@@ -146,6 +147,11 @@ final class EpollTcpStream implements TcpStream {
     @Override
     public void close() {
         reg.close();
+    }
+
+    /** The socket's descriptor, for tests that look at the kernel's side of it. */
+    int fd() {
+        return reg.fd;
     }
 
     @Override

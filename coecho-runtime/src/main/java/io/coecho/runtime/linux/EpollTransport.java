@@ -8,6 +8,7 @@ import static io.coecho.runtime.linux.LinuxConstants.SOCK_DGRAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_NONBLOCK;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_STREAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOL_SOCKET;
+import static io.coecho.runtime.linux.LinuxConstants.SO_OOBINLINE;
 import static io.coecho.runtime.linux.LinuxConstants.SO_ERROR;
 import static io.coecho.runtime.linux.LinuxConstants.SO_REUSEADDR;
 import static io.coecho.runtime.linux.LinuxConstants.SO_REUSEPORT;
@@ -80,6 +81,10 @@ public final class EpollTransport implements Transport {
         try {
             // SO_REUSEADDR: a restarted server can bind while old connections sit in TIME_WAIT.
             Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1));
+            // SO_OOBINLINE: urgent data (MSG_OOB) stays in the stream and is echoed like any byte (RFC
+            // 862; RFC 6093 says to read it inline); without it a read skips the urgent byte. Set here,
+            // not per connection: accepted sockets inherit the listener's socket flags (UrgentDataIT).
+            Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_OOBINLINE, 1));
             if (options.reusePort()) {
                 Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1));
             }
@@ -150,7 +155,7 @@ public final class EpollTransport implements Transport {
         EpollRegistration reg;
         try {
             reg = poller.register(fd);
-        } catch (NativeException e) {
+        } catch (IOException e) {
             sys.close(fd);
             throw e;
         }

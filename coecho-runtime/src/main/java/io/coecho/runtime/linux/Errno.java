@@ -20,6 +20,7 @@ final class Errno {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int EPIPE = 32;
+    public static final int ENOTSOCK = 88;
     public static final int EMSGSIZE = 90;
     public static final int EAFNOSUPPORT = 97;
     public static final int EADDRINUSE = 98;
@@ -48,6 +49,7 @@ final class Errno {
         name(ENFILE, "ENFILE");
         name(EMFILE, "EMFILE");
         name(EPIPE, "EPIPE");
+        name(ENOTSOCK, "ENOTSOCK");
         name(EMSGSIZE, "EMSGSIZE");
         name(EAFNOSUPPORT, "EAFNOSUPPORT");
         name(EADDRINUSE, "EADDRINUSE");

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -34,6 +35,8 @@ final class NioPoller implements Poller {
     private final Selector selector;
     private boolean dispatching;
     private boolean flushPending;
+    /** Set when close() begins: from then on nothing registers (see close). */
+    private boolean closing;
     private final MemorySegment scratch;
     /** The loop's scratch segment as a ByteBuffer, made once: reads into it happen at every turn. */
     private final ByteBuffer scratchBuffer;
@@ -53,8 +56,14 @@ final class NioPoller implements Poller {
         return loop;
     }
 
-    /** Adds a non-blocking channel, with no interest yet. Loop thread only. */
+    /**
+     * Adds a non-blocking channel, with no interest yet. Loop thread only. Throws
+     * ClosedChannelException once the poller is closing; the caller still owns the channel.
+     */
     NioRegistration register(SelectableChannel channel) throws IOException {
+        if (closing) {
+            throw new ClosedChannelException();
+        }
         SelectionKey key = channel.register(selector, 0);
         NioRegistration reg = new NioRegistration(this, channel, key);
         key.attach(reg);
@@ -147,6 +156,10 @@ final class NioPoller implements Poller {
 
     @Override
     public void close() {
+        // Closing a registration wakes its coroutine at once, which may open and register another
+        // channel (a client that reconnects, say) after the keys were copied: refused, it cannot
+        // outlive the loop (closing the Selector would deregister it but leave it open).
+        closing = true;
         for (SelectionKey key : selector.keys().toArray(new SelectionKey[0])) {
             if (key.attachment() instanceof NioRegistration reg) {
                 reg.close();

@@ -75,6 +75,9 @@ final class NioTcpListener implements TcpListener {
         try {
             // Echo traffic is request/response: never let Nagle hold back a small reply.
             accepted.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            // Urgent data (MSG_OOB) stays in the stream and is echoed like any byte (RFC 862, RFC
+            // 6093). No StandardSocketOptions constant exists; the socket adaptor sets SO_OOBINLINE.
+            accepted.socket().setOOBInline(true);
         } catch (IOException e) {
             // A peer that already reset: its first read will say so.
         }

@@ -22,8 +22,9 @@ import java.util.function.Function;
  * <p>Threading: at most one loop per thread, and everything the loop owns (its poller, run queue,
  * timers, buffers, and the coroutines it resumes) is touched only by its thread; methods say
  * "loop thread only" or "any thread". Lifecycle: NEW → {@link #start()} → RUNNING → {@link #stop()}
- * → TERMINATED (poller closed, with every registration still on it); or NEW → {@link #discard()} →
- * TERMINATED for a loop that is not needed after all.
+ * → ENDING (the last turn is over; tasks already accepted run, new ones are refused) → TERMINATED
+ * (poller closed, with every registration still on it); or NEW → {@link #discard()} → TERMINATED for a
+ * loop that is not needed after all.
  */
 public final class EventLoop implements Executor {
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
@@ -43,6 +44,8 @@ public final class EventLoop implements Executor {
     private final MemorySegment scratch;
     private final LoopStats stats = new LoopStats();
     private volatile boolean stopRequested;
+    /** Set once the loop's last turn is over: from then on tasks are refused (see tryExecute). */
+    private volatile boolean refusing;
 
     /**
      * A loop whose poller is made by pollerFactory (given this loop, so the poller can resume its
@@ -102,29 +105,54 @@ public final class EventLoop implements Executor {
 
     /**
      * Releases a loop that was never started: closes its poller, and with it whatever was registered
-     * there. For a start-up that failed half-way; the loop is TERMINATED and cannot be started.
-     * Any thread (no loop thread owns the loop yet).
+     * there. For a start-up that failed half-way; the loop is TERMINATED and cannot be started, and
+     * refuses tasks. Any thread (no loop thread owns the loop yet).
      */
     public void discard() {
         if (thread.getState() != Thread.State.NEW || isTerminated()) {
             throw new IllegalStateException(this + " was started or discarded already");
         }
         stopRequested = true;
+        refusing = true;
         poller.close();
         terminated.countDown();
     }
 
-    /** Runs task on the loop thread, after what is already queued. Any thread. */
+    /**
+     * Runs task on the loop thread, after what is already queued. Any thread. Once the loop has ended
+     * the task is dropped: a task that owns something (a socket, a slot) goes through
+     * {@link #tryExecute} instead, so that its caller can release it.
+     */
     @Override
     public void execute(Runnable task) {
+        tryExecute(task);
+    }
+
+    /**
+     * Runs task on the loop thread, after what is already queued, and returns true; or returns false
+     * when the loop has ended (stopped, or died), and then the task never runs and the caller still
+     * owns whatever it carries. A task accepted here runs even if the loop stops at once: the loop
+     * runs the tasks it accepted before it closes its poller. Any thread.
+     */
+    public boolean tryExecute(Runnable task) {
         if (inLoop()) {
+            if (refusing) {
+                return false;
+            }
             runQueue.addLast(task);
-            return;
+            return true;
         }
         inbox.add(task);
+        // The loop sets refusing, then takes what is left in the inbox. Seeing refusing here, the
+        // task may have been taken already (it runs) or not (then remove it, and it never will):
+        // whichever of the two removes it decides, so a task is never both refused and run, or lost.
+        if (refusing && inbox.remove(task)) {
+            return false;
+        }
         if (sleeping.get() && sleeping.compareAndSet(true, false)) {
             poller.wakeup();
         }
+        return true;
     }
 
     /** Queues task for this turn or the next. Loop thread only: no wakeup, no atomics. */
@@ -165,6 +193,8 @@ public final class EventLoop implements Executor {
                 turn();
             }
         } finally {
+            refusing = true;
+            runAccepted();
             try {
                 poller.close();
             } catch (RuntimeException e) {
@@ -234,6 +264,17 @@ public final class EventLoop implements Executor {
             if (task == null) {
                 break;
             }
+            runSafely(task);
+        }
+    }
+
+    /**
+     * After the last turn: runs the tasks other threads gave before the loop began refusing them,
+     * which their callers were told would run (tasks queued from the loop itself for a next turn
+     * are not run: there is none).
+     */
+    private void runAccepted() {
+        for (Runnable task = inbox.poll(); task != null; task = inbox.poll()) {
             runSafely(task);
         }
     }

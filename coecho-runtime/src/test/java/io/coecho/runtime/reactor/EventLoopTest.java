@@ -118,6 +118,34 @@ class EventLoopTest {
     }
 
     @Test
+    void anEndedLoopRefusesTasksAndNeverRunsThem() throws Exception {
+        loop.stop();
+        assertTrue(loop.awaitTermination(Duration.ofSeconds(5)));
+        boolean[] ran = new boolean[1];
+        assertFalse(loop.tryExecute(() -> ran[0] = true), "accepted by a loop that has ended");
+        assertFalse(ran[0]);
+    }
+
+    @Test
+    void aTaskAcceptedAsTheLoopStopsStillRuns() throws Exception {
+        // The loop's last turn is held in dispatch (after it ran its tasks) while another thread gives
+        // it a task: that task arrives too late for any turn, and must still run before the loop ends.
+        CompletableFuture<Void> inLastTurn = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        QueuePoller.of(loop).post(() -> {
+            loop.stop();
+            inLastTurn.complete(null);
+            release.join();
+        });
+        inLastTurn.get(5, TimeUnit.SECONDS);
+        CompletableFuture<String> late = new CompletableFuture<>();
+        assertTrue(loop.tryExecute(() -> late.complete(loop.inLoop() ? "on loop" : "elsewhere")));
+        release.complete(null);
+        assertEquals("on loop", late.get(5, TimeUnit.SECONDS));
+        assertTrue(loop.awaitTermination(Duration.ofSeconds(5)));
+    }
+
+    @Test
     void aFailingTaskDoesNotKillTheLoop() throws Exception {
         try (LogCapture log = LogCapture.start(Level.SEVERE)) {
             loop.execute(() -> {
