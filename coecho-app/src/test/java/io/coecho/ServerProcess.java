@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -50,9 +51,18 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts the jar with "serve --port 0 --bind 127.0.0.1" and args; openFiles &gt; 0 sets ulimit -n. */
     public static ServerProcess start(int openFiles, List<String> args) throws IOException, InterruptedException {
-        List<String> serve = new ArrayList<>(List.of("--port", "0", "--bind", "127.0.0.1"));
-        serve.addAll(args);
-        return start(openFiles, Map.of(), serve);
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        java.addAll(args);
+        return launch(openFiles, java, env -> { });
+    }
+
+    /** As {@link #start(int, List)} (no ulimit), with extra environment variables (NOTIFY_SOCKET...). */
+    public static ServerProcess start(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        java.addAll(args);
+        return launch(0, java, e -> e.putAll(env));
     }
 
     /**
@@ -60,15 +70,19 @@ public final class ServerProcess implements AutoCloseable {
      * address may come from there (COECHO_PORT=0, COECHO_BIND=127.0.0.1).
      */
     public static ServerProcess startWith(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
-        return start(0, env, args);
-    }
-
-    private static ServerProcess start(int openFiles, Map<String, String> env, List<String> args)
-            throws IOException, InterruptedException {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve"));
         java.addAll(args);
-        return launch(openFiles, java, env);
+        return launch(0, java, e -> e.putAll(env));
+    }
+
+    /**
+     * Starts any command line that runs {@code coecho serve} and logs its start-up line (a packaged
+     * launcher, a command under setpriv...); environment edits the environment it inherits.
+     */
+    public static ServerProcess startCommand(List<String> cmd, Consumer<Map<String, String>> environment)
+            throws IOException, InterruptedException {
+        return launch(0, cmd, environment);
     }
 
     /**
@@ -80,7 +94,7 @@ public final class ServerProcess implements AutoCloseable {
         assertTrue(Files.isExecutable(launcher), "no launcher at " + launcher);
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
         cmd.addAll(args);
-        return launch(0, cmd, Map.of());
+        return launch(0, cmd, env -> { });
     }
 
     private static Path jar() {
@@ -89,7 +103,7 @@ public final class ServerProcess implements AutoCloseable {
         return Path.of(jar);
     }
 
-    private static ServerProcess launch(int openFiles, List<String> java, Map<String, String> env)
+    private static ServerProcess launch(int openFiles, List<String> java, Consumer<Map<String, String>> environment)
             throws IOException, InterruptedException {
         List<String> cmd = java;
         if (openFiles > 0) {
@@ -103,9 +117,10 @@ public final class ServerProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("JAVA_HOME", System.getProperty("java.home")); // the launcher's JDK: ours
+        pb.environment().remove("NOTIFY_SOCKET"); // a test run under systemd: its manager is not ours
         // The server's options from the environment are the test's alone, never the caller's shell's.
         pb.environment().keySet().removeIf(k -> k.startsWith("COECHO_") && !k.equals("COECHO_JAVA_OPTS"));
-        pb.environment().putAll(env);
+        environment.accept(pb.environment());
         Process p = pb.start();
         try {
             return new ServerProcess(p, err);

@@ -101,6 +101,12 @@ final class BenchCommand implements Callable<Integer> {
                     + " (100: report loss only, though a run with no echo at all still fails). Default: ${DEFAULT-VALUE}.")
     double maxLoss;
 
+    @Option(names = "--reconnect", description = "TCP: when the server closes a connection at a message boundary (a draining"
+            + " server closes idle connections), open it again and go on, counted as a reconnect; messages sent and not"
+            + " yet answered are sent again. A close in the middle of a message, a reset while an echo is owed, a"
+            + " mismatch or a reconnect that fails stay errors.")
+    boolean reconnect;
+
     @Option(names = "--json", description = "Print one JSON object on stdout instead of the table (no progress line).")
     boolean json;
 
@@ -173,6 +179,7 @@ final class BenchCommand implements Callable<Integer> {
             return LoadConfig.builder(new InetSocketAddress(addr, port)).connections(connections).duration(duration)
                     .warmup(warmup).size((int) size).pipeline(pipeline).rate(rate == null ? 0 : rate).threads(loops)
                     .transport(choice).connectTimeout(connectTimeout).udp(udp).udpTimeout(udpTimeout).maxLoss(maxLoss)
+                    .reconnect(reconnect)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());

@@ -1,6 +1,7 @@
 package io.coecho.cli;
 
 import io.coecho.runtime.TransportChoice;
+import io.coecho.runtime.linux.SystemdNotifier;
 import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
@@ -135,6 +136,10 @@ final class ServeCommand implements Callable<Integer> {
         }
         ports.serve(server);
         readiness.ready();
+        // systemd (Type=notify): READY=1 once every listener is open, STOPPING=1 at the first signal;
+        // nothing without $NOTIFY_SOCKET. The stop timeout is stretched to cover the drain delay and
+        // --shutdown-timeout.
+        SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
         // Signal handlers before the start-up line: whoever waits for that line may signal at once.
         CountDownLatch terminate = new CountDownLatch(1);
         AtomicReference<String> cause = new AtomicReference<>();
@@ -145,6 +150,8 @@ final class ServeCommand implements Callable<Integer> {
                 LOG.log(System.Logger.Level.INFO, "{0}: not ready (/readyz 503, agent check drain); still accepting"
                         + " for {1} ms (--drain-delay)", signal, String.valueOf(drainDelay.toMillis()));
             }
+            systemd.notify("STOPPING=1\nSTATUS=" + (drainDelay.isZero() ? "draining connections" : "not ready, still accepting")
+                    + "\nEXTEND_TIMEOUT_USEC=" + drainDelay.plus(shutdownTimeout).plusSeconds(5).toNanos() / 1000);
             terminate.countDown();
         }, signal -> {
             LOG.log(System.Logger.Level.WARNING, "second signal ({0}): exiting now", signal);
@@ -158,6 +165,7 @@ final class ServeCommand implements Callable<Integer> {
         if (ports.agentAddress() != null) {
             LOG.log(System.Logger.Level.INFO, "agent check at {0}", format(ports.agentAddress()));
         }
+        systemd.notify("READY=1\nSTATUS=listening on " + format(server.address()));
         StatsReporter reporter = statsInterval.isZero() ? null : StatsReporter.start(server, statsInterval);
         terminate.await();
         if (!drainDelay.isZero()) {
@@ -166,6 +174,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         LOG.log(System.Logger.Level.INFO, "{0}, shutting down: no new connections; waiting up to {1} ms for open ones",
                 drainDelay.isZero() ? cause.get() + ": not ready" : "drain delay over", String.valueOf(shutdownTimeout.toMillis()));
+        if (!drainDelay.isZero()) {
+            systemd.notify("STATUS=draining connections");
+        }
         server.close();
         boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
         if (reporter != null) {

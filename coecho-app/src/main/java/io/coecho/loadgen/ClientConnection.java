@@ -18,9 +18,16 @@ import java.nio.channels.ClosedChannelException;
  * an open loop the start time is the <em>intended</em> send time, so a stall that delays sending
  * is charged to latency (no coordinated omission).
  *
- * <p>Loop thread only. Lifecycle: NEW → connected → RUNNING (both coroutines) → STOPPING (run over:
- * no new messages, waits for echoes in flight) → CLOSED, by the run's end, the grace deadline, or
- * the first failure.
+ * <p>With --reconnect, a close by the server at a message boundary (every byte of the answered
+ * messages back, nothing of the next) is not the end: the reader opens a new connection and the
+ * stream goes on from the first unanswered message, which is sent again. That is what a draining
+ * server does to a connection idle between messages, and, like an HTTP client retrying on a
+ * keep-alive connection the server closed, the client cannot tell whether the server saw the
+ * message it had just sent: nothing of it came back, so sending it again is safe for an echo.
+ *
+ * <p>Loop thread only. Lifecycle: NEW → connected → RUNNING (both coroutines; with --reconnect,
+ * RUNNING → REOPENING → RUNNING on a new stream) → STOPPING (run over: no new messages, waits for
+ * echoes in flight) → CLOSED, by the run's end, the grace deadline, or the first failure.
  */
 final class ClientConnection implements LoadClient {
     private static final int MESSAGES_PER_CALL = 64;
@@ -143,12 +150,25 @@ final class ClientConnection implements LoadClient {
     }
 
     private void writeMessage(long offset) throws IOException {
+        TcpStream on = stream;
         long left = size;
-        while (left > 0) {
-            MemorySegment s = payload.slice(offset, left);
-            stream.write(s);
-            offset += s.byteSize();
-            left -= s.byteSize();
+        try {
+            while (left > 0) {
+                MemorySegment s = payload.slice(offset, left);
+                on.write(s);
+                offset += s.byteSize();
+                left -= s.byteSize();
+            }
+        } catch (IOException e) {
+            if (!share.config().reconnect() || closed) {
+                throw e;
+            }
+            // --reconnect: the reader tells what this was. A close at a message boundary: it opens a
+            // new stream and rewinds to the first unanswered message (this one too, sent again).
+            // Anything else: it fails the connection and closes it.
+            while (stream == on && !closed) {
+                await();
+            }
         }
     }
 
@@ -209,10 +229,21 @@ final class ClientConnection implements LoadClient {
 
     /** Reads what has come back, checks every byte, times completed messages; false on failure. */
     private boolean readNext(MemorySegment buf) throws IOException {
-        int n = stream.read(buf);
+        int n;
+        try {
+            n = stream.read(buf);
+        } catch (IOException e) {
+            if (closed || !share.config().reconnect() || !atBoundary() || inFlight > 0) {
+                throw e; // a reset while an echo is owed stays a failure
+            }
+            return reopen();
+        }
         if (n < 0) {
+            if (share.config().reconnect() && atBoundary()) {
+                return reopen();
+            }
             fail(Failure.EOF, "connection " + id + ": the server closed it with "
-                    + inFlight + " message(s) in flight");
+                    + inFlight + " message(s) in flight" + (atBoundary() ? "" : ", in the middle of one"));
             return false;
         }
         // buf is the loop's shared scratch: check it now, before anything can suspend.
@@ -238,6 +269,39 @@ final class ClientConnection implements LoadClient {
             inFlight--;
             nextBoundary += size;
         }
+        wakeWriter();
+        return true;
+    }
+
+    /** Every byte of the answered messages is back and nothing of the next one. */
+    private boolean atBoundary() {
+        return received == nextBoundary - size;
+    }
+
+    /**
+     * --reconnect: the server closed this connection at a message boundary. Opens a new one (this
+     * coroutine waits for the connect) and rewinds to the first unanswered message. False when the
+     * run is over, or the reconnect failed (a connect failure, counted by the loop).
+     */
+    private boolean reopen() {
+        stream.close(); // a writer waiting on it wakes and waits for the new stream
+        if (share.stopping || closed) {
+            close(); // nothing more to send: what is still unanswered is not owed any more
+            return false;
+        }
+        TcpStream fresh = share.reopen();
+        if (fresh == null) {
+            failure = Failure.CONNECT;
+            close();
+            return false;
+        }
+        if (closed) {
+            fresh.close(); // the grace ran out while connecting
+            return false;
+        }
+        stream = fresh;
+        sent = completed;
+        inFlight = 0;
         wakeWriter();
         return true;
     }

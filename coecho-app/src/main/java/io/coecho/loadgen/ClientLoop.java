@@ -41,6 +41,7 @@ final class ClientLoop {
     long startNanos;
     long warmupEndNanos;
     long endNanos;
+    long graceEndNanos;
     /** Open loop: nanoseconds between one connection's sends, and between connections' first sends. */
     double intervalNanos;
     double spacingNanos;
@@ -55,6 +56,8 @@ final class ClientLoop {
     int connected;
     /** Connections with traffic running. */
     int live;
+    /** --reconnect: connections opened again after the server closed them at a message boundary. */
+    long reconnects;
     final long[] failures = new long[Failure.values().length];
     final String[] firstDetail = new String[Failure.values().length];
     /** UDP runs: datagram counts, indexed by {@link UdpCount#ordinal()}. */
@@ -75,6 +78,10 @@ final class ClientLoop {
 
     int size() {
         return connections.size();
+    }
+
+    LoadConfig config() {
+        return config;
     }
 
     /**
@@ -117,26 +124,47 @@ final class ClientLoop {
     }
 
     private void connect(ClientConnection c, long phaseDeadline) {
-        long left = phaseDeadline - System.nanoTime();
+        TcpStream s = open(phaseDeadline, "");
+        if (s != null) {
+            c.stream = s;
+            connected++;
+        }
+    }
+
+    /**
+     * --reconnect: a new stream for a connection the server closed at a message boundary, within the
+     * connect timeout and before the grace ends; null when it failed (counted as a connect failure).
+     * The calling coroutine (the connection's reader) waits for the connect.
+     */
+    TcpStream reopen() {
+        TcpStream s = open(graceEndNanos, "reconnect: ");
+        if (s != null) {
+            reconnects++;
+        }
+        return s;
+    }
+
+    /** Connects within the connect timeout and by deadline (nanoTime); null when it failed (counted). */
+    private TcpStream open(long deadline, String what) {
+        long left = deadline - System.nanoTime();
         if (left <= 0) {
-            failed(Failure.CONNECT, "timed out: the connect phase ran out of time");
-            return;
+            failed(Failure.CONNECT, what + "timed out: the connect phase ran out of time");
+            return null;
         }
         Duration timeout = Duration.ofNanos(Math.min(left, config.connectTimeout().toNanos()));
         try {
-            TcpStream s = Timeouts.withTimeout(timeout, () -> transport.connect(loop, config.target()));
-            c.stream = s;
-            connected++;
+            return Timeouts.withTimeout(timeout, () -> transport.connect(loop, config.target()));
         } catch (ConnectException e) {
-            failed(Failure.CONNECT, "connection refused");
+            failed(Failure.CONNECT, what + "connection refused");
         } catch (TimeoutException e) {
-            failed(Failure.CONNECT, "timed out after " + timeout.toMillis() + " ms");
+            failed(Failure.CONNECT, what + "timed out after " + timeout.toMillis() + " ms");
         } catch (IOException e) {
-            failed(Failure.CONNECT, e.getMessage());
+            failed(Failure.CONNECT, what + e.getMessage());
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "connect failed unexpectedly", e);
-            failed(Failure.CONNECT, e.toString());
+            failed(Failure.CONNECT, what + e);
         }
+        return null;
     }
 
     /**
@@ -147,6 +175,7 @@ final class ClientLoop {
         startNanos = start;
         warmupEndNanos = warmupEnd;
         endNanos = end;
+        graceEndNanos = graceEnd;
         if (config.paced()) {
             intervalNanos = 1e9 * config.connections() / config.rate();
             spacingNanos = 1e9 / config.rate();

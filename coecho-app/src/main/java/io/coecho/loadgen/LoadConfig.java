@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param udp UDP instead of TCP: each connection is a socket sending size-byte datagrams
  * @param udpTimeout UDP: a datagram not echoed within this long is lost (and frees its pipeline slot)
  * @param maxLoss UDP: the run fails when more than this percentage of the window's datagrams is lost
+ * @param reconnect TCP: a connection the server closes at a message boundary (as a draining server
+ *     closes idle ones) is opened again and goes on, counted as a reconnect, not as a failure
  */
 public record LoadConfig(
         InetSocketAddress target,
@@ -37,7 +39,8 @@ public record LoadConfig(
         Duration connectTimeout,
         boolean udp,
         Duration udpTimeout,
-        double maxLoss) {
+        double maxLoss,
+        boolean reconnect) {
 
     public static final int MAX_SIZE = 16 * 1024 * 1024;
     public static final int MAX_CONNECTIONS = 1_000_000;
@@ -83,6 +86,9 @@ public record LoadConfig(
         }
         if (udp) {
             checkUdp(size, pipeline, udpTimeout, maxLoss);
+        }
+        if (udp && reconnect) {
+            throw new IllegalArgumentException("reconnecting applies to TCP connections, not to UDP");
         }
     }
 
@@ -137,6 +143,7 @@ public record LoadConfig(
         private boolean udp;
         private Duration udpTimeout = DEFAULT_UDP_TIMEOUT;
         private double maxLoss = DEFAULT_MAX_LOSS;
+        private boolean reconnect;
 
         private Builder(InetSocketAddress target) {
             this.target = target;
@@ -205,10 +212,16 @@ public record LoadConfig(
             return this;
         }
 
+        /** Reopen connections the server closes at a message boundary (TCP), counted as reconnects. */
+        public Builder reconnect(boolean on) {
+            this.reconnect = on;
+            return this;
+        }
+
         /** The configuration; throws IllegalArgumentException if a field is out of range. */
         public LoadConfig build() {
             return new LoadConfig(target, connections, duration, warmup, size, pipeline, rate, threads, transport,
-                    connectTimeout, udp, udpTimeout, maxLoss);
+                    connectTimeout, udp, udpTimeout, maxLoss, reconnect);
         }
     }
 }

@@ -169,9 +169,11 @@ public final class LoadGenerator {
         List<String> details = new ArrayList<>();
         long[] datagrams = new long[UdpCount.values().length];
         long messages = 0;
+        long reconnects = 0;
         for (ClientLoop s : shares) {
             merged.add(s.latency);
             messages += s.messages;
+            reconnects += s.reconnects;
             for (int i = 0; i < datagrams.length; i++) {
                 datagrams[i] += s.datagrams[i];
             }
@@ -188,6 +190,6 @@ public final class LoadGenerator {
                 }
             }
         }
-        return Report.of(config, connected(), messages, merged, failures, details, config.udp() ? datagrams : null);
+        return Report.of(config, connected(), reconnects, messages, merged, failures, details, config.udp() ? datagrams : null);
     }
 }

@@ -15,13 +15,15 @@ import org.HdrHistogram.Histogram;
  *
  * @param config what was run
  * @param connected connections that opened
+ * @param reconnects connections opened again after the server closed them at a message boundary
+ *     (--reconnect)
  * @param messages echoes completed inside the measured window
  * @param p50 latency percentiles and maximum, in microseconds (p50, p90, p99, p99.9, max)
  * @param failures counts indexed by {@link Failure#ordinal()}
  * @param details for each kind of failure that happened, the first instance, in words
  * @param udp UDP runs: datagram counts indexed by {@link UdpCount#ordinal()}; null for TCP
  */
-public record Report(LoadConfig config, int connected, long messages,
+public record Report(LoadConfig config, int connected, long reconnects, long messages,
         double p50, double p90, double p99, double p999, double max,
         long[] failures, List<String> details, long[] udp) {
 
@@ -34,10 +36,10 @@ public record Report(LoadConfig config, int connected, long messages,
     }
 
     /** Builds a report from the merged histogram (values in nanoseconds). */
-    static Report of(LoadConfig config, int connected, long messages, Histogram h, long[] failures,
+    static Report of(LoadConfig config, int connected, long reconnects, long messages, Histogram h, long[] failures,
             List<String> details, long[] udp) {
         boolean any = h.getTotalCount() > 0;
-        return new Report(config, connected, messages,
+        return new Report(config, connected, reconnects, messages,
                 any ? micros(h.getValueAtPercentile(50)) : 0,
                 any ? micros(h.getValueAtPercentile(90)) : 0,
                 any ? micros(h.getValueAtPercentile(99)) : 0,
@@ -136,6 +138,7 @@ public record Report(LoadConfig config, int connected, long messages,
         b.append("{\"host\":").append(quote(t.getHostString()))
                 .append(",\"port\":").append(t.getPort())
                 .append(",\"connections\":").append(config.connections())
+                .append(",\"reconnects\":").append(reconnects)
                 .append(",\"size\":").append(config.size())
                 .append(",\"pipeline\":").append(config.pipeline())
                 .append(",\"rate\":").append(config.paced() ? number(config.rate()) : "null")
@@ -171,7 +174,8 @@ public record Report(LoadConfig config, int connected, long messages,
         StringBuilder b = new StringBuilder(800);
         line(b, "target", t.getHostString() + ":" + t.getPort());
         line(b, "connections", connected + " of " + config.connections()
-                + (udp != null ? " UDP sockets bound" : " opened"));
+                + (udp != null ? " UDP sockets bound" : " opened")
+                + (config.reconnect() ? ", " + reconnects + " reopened after the server closed them between messages" : ""));
         line(b, "message", config.size() + (udp != null ? " B datagrams" : " B") + ", pipeline " + config.pipeline()
                 + (config.paced() ? ", open loop at " + number(config.rate()) + " msg/s" : ", closed loop"));
         line(b, "duration", number(durationSeconds()) + " s measured, after "

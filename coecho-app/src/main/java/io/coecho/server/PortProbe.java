@@ -18,14 +18,14 @@ import java.nio.channels.ServerSocketChannel;
 public final class PortProbe {
     private PortProbe() {}
 
-    /** Fails with "address already in use" if another socket listens on address (TCP). */
+    /** Fails with "address already in use" if another socket listens on address (TCP), or with why it cannot bind. */
     public static void ensureTcpFree(InetSocketAddress address) throws IOException {
         try (ServerSocketChannel probe = ServerSocketChannel.open()) {
             probe.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             probe.bind(address, 1);
         } catch (BindException e) {
             throw new BindException("cannot bind " + address.getAddress().getHostAddress() + ":"
-                    + address.getPort() + ": address already in use");
+                    + address.getPort() + ": " + reason(e));
         }
     }
 
@@ -35,7 +35,13 @@ public final class PortProbe {
             probe.bind(address);
         } catch (BindException e) {
             throw new BindException("cannot bind udp " + address.getAddress().getHostAddress() + ":"
-                    + address.getPort() + ": address already in use");
+                    + address.getPort() + ": " + reason(e));
         }
+    }
+
+    /** "address already in use", or what else refused the bind ("permission denied" for port 7 without the capability). */
+    private static String reason(BindException e) {
+        String m = e.getMessage();
+        return m == null || m.contains("in use") ? "address already in use" : m.toLowerCase(java.util.Locale.ROOT);
     }
 }

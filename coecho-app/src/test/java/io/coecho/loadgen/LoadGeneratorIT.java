@@ -80,7 +80,7 @@ class LoadGeneratorIT {
         while (m.find()) {
             keys.add(m.group(1));
         }
-        assertEquals(List.of("host", "port", "connections", "size", "pipeline", "rate", "duration_s", "messages",
+        assertEquals(List.of("host", "port", "connections", "reconnects", "size", "pipeline", "rate", "duration_s", "messages",
                 "msgs_per_s", "mib_per_s", "latency_us", "p50", "p90", "p99", "p999", "max",
                 "errors", "mismatch", "connect", "reset", "eof", "silent", "ok"), keys);
         assertTrue(json.contains("\"rate\":null") && json.endsWith("\"ok\":true}"), json);

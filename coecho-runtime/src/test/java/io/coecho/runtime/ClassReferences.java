@@ -31,6 +31,11 @@ public final class ClassReferences {
     /** The runtime's API: packages whose public types applications may use. */
     private static final Set<String> API_PACKAGES = Set.of("io.coecho.runtime", "io.coecho.runtime.coro",
             "io.coecho.runtime.reactor", "io.coecho.runtime.timer", "io.coecho.runtime.net");
+    /**
+     * The one class of a transport package offered to applications: sd_notify through the Linux
+     * transport's syscall gate (a service on Linux tells systemd it is ready; elsewhere it does nothing).
+     */
+    private static final Set<String> LINUX_API = Set.of("io.coecho.runtime.linux.SystemdNotifier");
     /** Public only for the runtime's transports (Java has no friend packages): the transport SPI. */
     private static final Set<String> TRANSPORT_SPI = Set.of("io.coecho.runtime.reactor.Poller",
             "io.coecho.runtime.reactor.UnsentBytes");
@@ -77,7 +82,8 @@ public final class ClassReferences {
      */
     public static List<String> runtimeInternalsUsed(Map<String, Set<String>> refs) {
         return matching(refs, c -> !inTree(c, "io.coecho.runtime"),
-                c -> inTree(c, "io.coecho.runtime") && (!API_PACKAGES.contains(packageOf(c)) || TRANSPORT_SPI.contains(c)));
+                c -> inTree(c, "io.coecho.runtime") && !LINUX_API.contains(c)
+                        && (!API_PACKAGES.contains(packageOf(c)) || TRANSPORT_SPI.contains(c)));
     }
 
     private static List<String> matching(Map<String, Set<String>> refs, java.util.function.Predicate<String> from,
