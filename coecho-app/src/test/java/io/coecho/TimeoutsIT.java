@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,6 +66,48 @@ class TimeoutsIT {
             assertTrue(failure instanceof IOException, target + ": " + failure);
             server.awaitStats("one write timeout", st -> st.writeTimeouts() == 1);
             Traffic.echo(good, "still served\n".getBytes(StandardCharsets.US_ASCII), target + ": the good client");
+        }
+    }
+
+    /**
+     * Idleness means nothing read and no echo written: an echo write that waited for a slow reader
+     * and then completed is activity, so the idle clock starts when it completes. The client
+     * pipelines until the server's echo waits for it, stalls longer than the idle timeout (the long
+     * write timeout applies meanwhile), reads everything and at once sends its next request: the
+     * connection must still be there. Then it falls silent: it must be closed for idleness, about the
+     * idle timeout later, not at the write deadline that the write's wait brought up.
+     */
+    @ParameterizedTest
+    @MethodSource("io.coecho.ServerTarget#selected")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void anEchoWriteThatWaitedCountsAsActivity(ServerTarget target) throws Exception {
+        Duration idle = Duration.ofMillis(1500);
+        long seed = new Random().nextLong();
+        SeededStream stream = new SeededStream(seed);
+        String what = target + ", seed " + seed;
+        try (TestServer server = TestServer.start(target, c -> c.idleTimeout(idle).writeTimeout(Duration.ofSeconds(30)));
+                Socket s = server.connect(c -> c.setReceiveBufferSize(4096))) {
+            SeededSender sender = SeededSender.start(s, stream);
+            server.awaitStats("the echo waiting for the reader", st -> st.writesWaiting() >= 1);
+            sender.stop();
+            Thread.sleep(idle.plusMillis(300)); // the scenario: a reader stalled longer than the idle timeout
+
+            InputStream in = s.getInputStream();
+            byte[] chunk = new byte[64 * 1024];
+            long read = 0;
+            while (!sender.done() || read < sender.sent()) {
+                int n = stream.readChecked(in, chunk, read, what);
+                assertTrue(n > 0, what + ": closed after " + read + " bytes of echo (the client sent " + sender.sent()
+                        + (sender.done() ? "" : " and more") + "), " + server.server().stats());
+                read += n;
+            }
+            Traffic.echo(s, "next request\n".getBytes(StandardCharsets.US_ASCII), what + ": right after the stall");
+
+            // Silence now. Before, the watchdog's next look was at the write deadline, 30 s away.
+            s.setSoTimeout(10_000);
+            assertEquals(-1, readOrTimeout(in), what + ": not closed for idleness within 10 s");
+            ServerStats st = server.awaitStats("one idle timeout", x -> x.idleTimeouts() == 1);
+            assertEquals(0, st.writeTimeouts(), what + ": " + st);
         }
     }
 

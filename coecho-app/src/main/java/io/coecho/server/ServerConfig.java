@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param engine how connections are served
  * @param backlog listen backlog
  * @param maxConnections open connections at most; beyond, the server stops accepting (0: no limit)
- * @param idleTimeout close a connection with no traffic for this long (zero: never)
+ * @param idleTimeout close a connection that has read nothing and finished writing no echo for this
+ *     long (zero: never); while an echo write waits for the peer, only writeTimeout applies
  * @param writeTimeout close a connection whose echo could not be written for this long (zero: never)
  * @param shutdownTimeout how long a graceful shutdown waits for connections to finish
  * @param udp UDP echo on the same address and port, and its safeguards (off by default)
@@ -40,6 +41,13 @@ public record ServerConfig(
         boolean reusePort) {
 
     public static final int DEFAULT_PORT = 8080;
+    /**
+     * How long a drained connection, its echo written and our side shut down, goes on reading and
+     * discarding what the peer still sends before it closes (until the peer's EOF, at most this long):
+     * closing with unread data would make the kernel reset the connection and discard echo not yet
+     * delivered. Every engine lingers the same.
+     */
+    public static final Duration DRAIN_LINGER = Duration.ofSeconds(2);
     public static final int DEFAULT_BUFFER_SIZE = 16 * 1024;
     /** The listen backlog where the system's maximum cannot be read. */
     public static final int DEFAULT_BACKLOG = 4096;

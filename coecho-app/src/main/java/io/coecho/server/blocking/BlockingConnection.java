@@ -2,10 +2,12 @@ package io.coecho.server.blocking;
 
 import io.coecho.runtime.net.Disconnects;
 import io.coecho.server.LogField;
+import io.coecho.server.ServerConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -19,7 +21,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Runs on its own thread (virtual or platform). Other threads only close it ({@link #closeBy}) or
  * wake it for draining ({@link #wakeIfReading}), and the watchdog reads its timestamps.
- * Lifecycle: ECHOING → (EOF, drain, or closed by the server) → CLOSED.
+ * Lifecycle: ECHOING → (EOF, drain, or closed by the server) → [LINGERING, after a drain] → CLOSED.
  */
 final class BlockingConnection implements Runnable {
     private static final System.Logger LOG = System.getLogger(BlockingConnection.class.getName());
@@ -29,6 +31,7 @@ final class BlockingConnection implements Runnable {
     private final SocketAddress remote;
     /** Whether anyone reads the timestamps: without timeouts the hot path takes no clock reading. */
     private final boolean timed;
+    /** nanoTime of the last activity, a read or a completed echo write (as in EchoConnection). */
     private volatile long lastActive;
     /** nanoTime when the current write began, 0 when not writing. */
     private volatile long writingSince;
@@ -37,6 +40,8 @@ final class BlockingConnection implements Runnable {
     /** Why the server closed it (timeouts, shutdown), or null while the peer decides. */
     private volatile String closedBy;
     private InputStream drainInput;
+    /** A drain found nothing more to read while the peer's side was still open: linger before closing. */
+    private boolean drainedFirst;
 
     BlockingConnection(BlockingServer server, SocketChannel socket, boolean timed) {
         this.server = server;
@@ -68,8 +73,11 @@ final class BlockingConnection implements Runnable {
             socket.socket().setOOBInline(true);
             buf = server.takeBuffer();
             echo(buf);
-            // The peer shut down its side and has every byte back: now ours, then close.
+            // The peer shut down its side (or we drained) and has every byte back: now ours, then close.
             socket.shutdownOutput();
+            if (drainedFirst) {
+                linger();
+            }
         } catch (IOException e) {
             ended(e);
         } catch (RuntimeException e) {
@@ -149,21 +157,53 @@ final class BlockingConnection implements Runnable {
             }
         }
         if (drainInput.available() <= 0) {
+            drainedFirst = true;
             return -1;
         }
         return socket.read(buf); // data is queued: returns without blocking
     }
 
     /**
-     * Draining: a connection blocked in read has nothing in flight, so wake it. On Linux a read
-     * blocked at shutdownInput() returns EOF (checked for virtual and platform threads). Any thread.
+     * The lingering close, as the coroutine engine's: read and discard until the peer's EOF, its
+     * reset, or {@link ServerConfig#DRAIN_LINGER}, so that data the peer still sends cannot make the
+     * kernel reset the connection and throw away echo not yet delivered. Through the socket adaptor,
+     * whose reads take a timeout (the channel's do not); allocates, at shutdown only. Not after
+     * {@link #wakeIfReading}: the JDK reads nothing more once input is shut down.
+     */
+    private void linger() throws IOException {
+        byte[] discard = new byte[4096];
+        long deadline = System.nanoTime() + ServerConfig.DRAIN_LINGER.toNanos();
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            // Rounded up: a timeout of 0 would mean none.
+            socket.socket().setSoTimeout((int) Math.max(1, (left + 999_999) / 1_000_000));
+            try {
+                if (drainInput.read(discard) < 0) {
+                    return;
+                }
+            } catch (SocketTimeoutException e) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Draining: a connection blocked in read with nothing queued has nothing in flight, so wake it. On
+     * Linux a read blocked at shutdownInput() returns EOF (checked for virtual and platform threads).
+     * Not when bytes are queued: "reading" also holds just before and after the read itself, and for
+     * a thread woken by data that has not run yet, and once input is shut down the JDK reads nothing
+     * more (EOF at once, available() 0), so those bytes, which arrived before the drain, would never
+     * be echoed and closing over them resets the connection. Such a read returns without our help
+     * (only its own thread takes bytes out), and the next receive sees "draining". A byte that
+     * arrives after we looked was sent after the drain began. Any thread; allocates (shutdown only).
      */
     void wakeIfReading() {
         if (reading) {
             try {
-                socket.shutdownInput();
+                if (socket.socket().getInputStream().available() == 0) {
+                    socket.shutdownInput();
+                }
             } catch (IOException e) {
-                // Already closed: it is ending anyway.
+                // Already closed or shut down: it is ending anyway.
             }
         }
     }

@@ -222,8 +222,10 @@ public final class CoroutineServer implements Server {
                 if (u != null) {
                     u.close();
                 }
-                w.beginDrain();
+                // The deadline first: beginDrain resumes connections, which must not be able to
+                // delay or prevent it.
                 w.loop.schedule(config.shutdownTimeout(), w::cutAll);
+                w.beginDrain();
             });
         }
     }

@@ -5,9 +5,11 @@ import io.coecho.runtime.net.Disconnects;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.timer.Timer;
 import io.coecho.server.LogField;
+import io.coecho.server.ServerConfig;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 
 /**
  * One client connection on the coroutine engine: the seed's {@code handle_connection}, a loop of
@@ -18,9 +20,11 @@ import java.nio.channels.ClosedChannelException;
  *       stream borrow a buffer for the unsent rest, so an idle connection holds no buffer at all.
  *   <li>Flow control: while a write waits for the peer to read, the connection reads nothing more.
  *   <li>Half-close: at the peer's EOF it has echoed everything, so it shuts down its side and closes.
- *   <li>Timeouts: one watchdog timer per connection, moved lazily (a read only stamps a time), for
- *       idleness and for a peer that stops reading its echo.
- *   <li>Graceful shutdown: when draining, it echoes what has already arrived, then closes.
+ *   <li>Timeouts: one watchdog timer per connection, moved lazily (an echo only stamps a time), for
+ *       idleness (nothing read, no echo written) and for a peer that stops reading its echo (while
+ *       an echo write waits, only the write timeout applies).
+ *   <li>Graceful shutdown: when draining, it echoes what has already arrived, shuts down its side,
+ *       and lingers until the peer's EOF before it closes (see {@link #linger}).
  * </ul>
  *
  * <p>Loop thread only: runs as one coroutine on its worker's loop.
@@ -33,16 +37,26 @@ final class EchoConnection {
         private static final long serialVersionUID = 1L;
     };
 
+    /** Thrown into a lingering connection when its time is up. */
+    private static final RuntimeException LINGER_OVER = new RuntimeException("linger over", null, false, false) {
+        private static final long serialVersionUID = 1L;
+    };
+
     private static final int ROUND_TRIPS_PER_CALL = 64;
 
     private final Worker worker;
     private final TcpStream stream;
     private Coroutine coroutine;
     private Timer watchdog;
+    /** nanoTime of the last activity: the last echo written (or the accept). */
     private long lastActive;
-    /** nanoTime when the current write began, 0 when not writing. */
+    /** nanoTime when the current write began, 0 when not writing (kept only with a watchdog). */
     private long writingSince;
+    /** The watchdog looked during the current write, so it is set for the write deadline. */
+    private boolean watchedWrite;
     private boolean reading;
+    /** A drain found nothing more to read while the peer's side was still open: linger before closing. */
+    private boolean drainedFirst;
     /** Why the server closed it (timeouts, shutdown), or null while the peer decides. */
     private String closedBy;
 
@@ -71,8 +85,11 @@ final class EchoConnection {
             while (echoSome(buf)) {
                 // a batch of round trips per call: see echoSome
             }
-            // The peer shut down its side and has every byte back: now ours, then close.
+            // The peer shut down its side (or we drained) and has every byte back: now ours, then close.
             stream.shutdownOutput();
+            if (drainedFirst) {
+                linger(buf);
+            }
         } catch (IOException e) {
             ended(e);
         } finally {
@@ -103,9 +120,13 @@ final class EchoConnection {
                 return false;
             }
             worker.bytesIn += n;
-            writingSince = System.nanoTime();
+            if (watchdog != null) {
+                writingSince = System.nanoTime();
+            }
             stream.write(buf.asSlice(0, n));
-            writingSince = 0;
+            if (watchdog != null) {
+                wrote();
+            }
             worker.bytesOut += n;
         }
         return true;
@@ -118,11 +139,7 @@ final class EchoConnection {
         }
         reading = true;
         try {
-            int n = stream.read(buf);
-            if (watchdog != null) {
-                lastActive = System.nanoTime();
-            }
-            return n;
+            return stream.read(buf); // activity is stamped when its echo is written (see wrote)
         } catch (RuntimeException e) {
             if (e != DRAIN) {
                 throw e;
@@ -135,7 +152,34 @@ final class EchoConnection {
 
     private int drainRead(MemorySegment buf) throws IOException {
         int n = stream.readNow(buf);
-        return n == 0 ? -1 : n;
+        if (n == 0) {
+            drainedFirst = true;
+            return -1;
+        }
+        return n;
+    }
+
+    /**
+     * The lingering close, after a drain: our FIN is queued behind the echo, but the peer may still be
+     * sending. Linux answers data for a socket closed by the application with a reset, and so does
+     * close() with unread data queued; the reset throws away the echo the kernel has not delivered
+     * yet. So read and discard (it arrived after the drain) until the peer's EOF, its reset, or
+     * {@link ServerConfig#DRAIN_LINGER}; then close. The shutdown timeout still cuts a connection that lingers.
+     */
+    private void linger(MemorySegment buf) throws IOException {
+        // Allocates a timer and a lambda: once per connection, at shutdown only.
+        Timer over = worker.loop.schedule(ServerConfig.DRAIN_LINGER, () -> coroutine.interrupt(LINGER_OVER));
+        try {
+            while (stream.read(buf) >= 0) {
+                // discarded
+            }
+        } catch (RuntimeException e) {
+            if (e != LINGER_OVER) {
+                throw e;
+            }
+        } finally {
+            over.cancel();
+        }
     }
 
     /** Asked to drain: a connection waiting for input has nothing in flight, so wake it to finish. */
@@ -150,6 +194,21 @@ final class EchoConnection {
         closeBy("shutdown");
     }
 
+    /**
+     * An echo write completed: that is activity, the same as on the blocking engines (a read is
+     * always followed by its echo, so this stamp covers it). If the watchdog looked while the write
+     * waited, it moved on to the write deadline, which may lie far beyond the idle deadline that
+     * counts from now: bring it back. Loop thread, on the hot path: no allocation.
+     */
+    private void wrote() {
+        lastActive = System.nanoTime();
+        writingSince = 0;
+        if (watchedWrite) {
+            watchedWrite = false;
+            watchdog.reschedule(lastActive + worker.watchdogPeriodNanos);
+        }
+    }
+
     private void watch() {
         long now = System.nanoTime();
         if (writingSince != 0) {
@@ -158,6 +217,8 @@ final class EchoConnection {
                 closeBy("write timeout");
                 return;
             }
+            // A write waiting for the peer is not idleness: only the write timeout applies to it.
+            watchedWrite = true;
         } else if (worker.idleTimeoutNanos > 0 && now - lastActive >= worker.idleTimeoutNanos) {
             worker.idleTimeouts++;
             closeBy("idle timeout");

@@ -14,8 +14,8 @@ import java.net.InetSocketAddress;
  * seed's fast path), so a busy connection costs one syscall per read and per write, nothing more.
  *
  * <p>Fairness: a connection that always has data would never suspend; after {@link #READ_BUDGET}
- * reads in a row it yields its turn, so one streaming peer cannot starve the loop's other
- * connections (the seed's loop lets one pipelining client starve the rest).
+ * reads in a row (read and readNow alike) it yields its turn, so one streaming peer cannot starve the
+ * loop's other connections (the seed's loop lets one pipelining client starve the rest).
  *
  * <p>Loop thread only (its loop's coroutines).
  */
@@ -70,6 +70,12 @@ final class EpollTcpStream implements TcpStream {
 
     @Override
     public int readNow(MemorySegment dst) throws IOException {
+        if (++readsInRow > READ_BUDGET) {
+            // The same budget as read: a server draining a peer that keeps its socket readable would
+            // otherwise hold the loop, the shutdown timer included. Before the read, as there.
+            readsInRow = 0;
+            Coroutine.yieldNow();
+        }
         reg.checkOpen();
         long n = sys.recv(reg.fd, dst, dst.byteSize(), 0);
         if (n > 0) {
@@ -79,6 +85,8 @@ final class EpollTcpStream implements TcpStream {
             return -1;
         }
         if (n == -Errno.EAGAIN) {
+            readsInRow = 0;
+            reg.readable = false;
             return 0;
         }
         throw new NativeException("recv", (int) -n);

@@ -22,8 +22,10 @@ public interface TcpStream extends AutoCloseable {
     int read(MemorySegment dst) throws IOException;
 
     /**
-     * Reads what is there without suspending: the number of bytes read, 0 when nothing is waiting,
-     * -1 once the peer has shut down its side. Used to drain a connection that is being closed.
+     * Reads what is there without waiting for more: the number of bytes read, 0 when nothing is
+     * waiting, -1 once the peer has shut down its side. Used to drain a connection that is being
+     * closed. Like {@link #read}, it yields its turn after a run of reads (so a peer that keeps
+     * sending cannot hold the loop), but it never waits for the socket.
      */
     int readNow(MemorySegment dst) throws IOException;
 

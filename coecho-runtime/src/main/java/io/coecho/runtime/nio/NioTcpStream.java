@@ -16,8 +16,8 @@ import java.nio.channels.SocketChannel;
  * call each time, nothing more; the wait sets the Selector's interest only while it lasts.
  *
  * <p>Fairness: a connection that always has data would never suspend; after {@link #READ_BUDGET}
- * reads in a row it yields its turn, so one streaming peer cannot starve the loop's other
- * connections (the seed's loop lets one pipelining client starve the rest).
+ * reads in a row (read and readNow alike) it yields its turn, so one streaming peer cannot starve the
+ * loop's other connections (the seed's loop lets one pipelining client starve the rest).
  *
  * <p>Loop thread only (its loop's coroutines).
  */
@@ -63,8 +63,18 @@ final class NioTcpStream implements TcpStream {
 
     @Override
     public int readNow(MemorySegment dst) throws IOException {
+        if (++readsInRow > READ_BUDGET) {
+            // The same budget as read: a server draining a peer that keeps its socket readable would
+            // otherwise hold the loop, the shutdown timer included. Before the read, as there.
+            readsInRow = 0;
+            Coroutine.yieldNow();
+        }
         reg.checkOpen();
-        return channel.read(reg.poller.buffer(dst));
+        int n = channel.read(reg.poller.buffer(dst));
+        if (n == 0) {
+            readsInRow = 0;
+        }
+        return n;
     }
 
     @Override
