@@ -1,6 +1,7 @@
 package io.coecho.server.blocking;
 
 import io.coecho.runtime.net.Disconnects;
+import io.coecho.server.LogField;
 import io.coecho.server.ServerConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,7 +65,7 @@ final class BlockingConnection implements Runnable {
         ByteBuffer buf = null;
         boolean debug = LOG.isLoggable(System.Logger.Level.DEBUG);
         if (debug) {
-            LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", remote);
+            LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", LogField.remote(remote));
         }
         try (socket) {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -87,7 +88,7 @@ final class BlockingConnection implements Runnable {
             }
             server.connectionEnded(this);
             if (debug) {
-                LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed", remote);
+                LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed", LogField.remote(remote));
             }
         }
     }
@@ -261,7 +262,9 @@ final class BlockingConnection implements Runnable {
         }
         closedBy = reason;
         counter.increment();
-        LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", remote, reason);
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", LogField.remote(remote), LogField.reason(reason));
+        }
         try {
             socket.close();
         } catch (IOException e) {
@@ -274,10 +277,14 @@ final class BlockingConnection implements Runnable {
             return; // we closed it ourselves, and said so
         }
         if (Disconnects.isPeerGone(e)) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", remote, e.getMessage());
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", LogField.remote(remote),
+                        LogField.reason(e.getMessage()));
+            }
             return;
         }
-        LOG.log(System.Logger.Level.WARNING, "connection from {0} failed: {1}", remote, e.toString());
+        LOG.log(System.Logger.Level.WARNING, "connection from {0} failed: {1}", LogField.remote(remote),
+                LogField.reason(e.toString()));
     }
 
     boolean isClosedByServer() {

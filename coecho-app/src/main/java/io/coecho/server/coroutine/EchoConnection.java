@@ -4,6 +4,7 @@ import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.Disconnects;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.timer.Timer;
+import io.coecho.server.LogField;
 import io.coecho.server.ServerConfig;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -77,7 +78,8 @@ final class EchoConnection {
         MemorySegment buf = worker.loop.scratch();
         boolean debug = LOG.isLoggable(System.Logger.Level.DEBUG);
         if (debug) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", stream, stream.remoteAddress());
+            LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", LogField.connection(stream),
+                    LogField.remote(stream.remoteAddress()));
         }
         try (stream) {
             while (echoSome(buf)) {
@@ -96,7 +98,7 @@ final class EchoConnection {
             }
             worker.connectionEnded(this);
             if (debug) {
-                LOG.log(System.Logger.Level.DEBUG, "{0}: closed", stream);
+                LOG.log(System.Logger.Level.DEBUG, "{0}: closed", LogField.connection(stream));
             }
         }
     }
@@ -236,7 +238,9 @@ final class EchoConnection {
     private void closeBy(String reason) {
         if (closedBy == null) {
             closedBy = reason;
-            LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", stream, reason);
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", LogField.connection(stream), LogField.reason(reason));
+            }
             stream.close();
         }
     }
@@ -246,11 +250,14 @@ final class EchoConnection {
             return; // we closed it ourselves, and said so
         }
         if (Disconnects.isPeerGone(e)) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", stream, e.getMessage());
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", LogField.connection(stream),
+                        LogField.reason(e.getMessage()));
+            }
             return;
         }
-        LOG.log(System.Logger.Level.WARNING, "{0} from {1}: connection failed: {2}", stream,
-                stream.remoteAddress(), e.toString());
+        LOG.log(System.Logger.Level.WARNING, "{0} from {1}: connection failed: {2}", LogField.connection(stream),
+                LogField.remote(stream.remoteAddress()), LogField.reason(e.toString()));
     }
 
     boolean isClosedByServer() {
