@@ -30,9 +30,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * going throughout; every echo that was in flight during the pause completes, every byte is
  * verified, nothing is lost, and the server ends cleanly.
  *
- * <p>A second run makes the pause longer than the idle timeout: a connection whose client sent its
- * request during the pause is not idle, and must not be reaped when the process wakes up with the
- * request waiting in its socket.
+ * <p>The pause is longer than the idle timeout: a connection whose client sent its request during the
+ * pause is not idle, and must not be reaped when the process wakes up with the request waiting in
+ * its socket (every engine did: the fix is in EventLoop's turn and BlockingConnection.checkTimeouts).
  *
  * <p>Suite: 20 clients, a 1 s pause. Full (bench/faults.sh): 100 clients, 5 s.
  */
@@ -42,17 +42,14 @@ class ProcessPauseIT {
     /** Round trips each client makes after the pause before the run ends. */
     static final int AFTER = Scale.pick(20, 200);
 
+    /**
+     * The idle timeout is half the pause: a connection whose client sent its request during the pause
+     * is not idle, and must not be reaped when the process wakes up with the request in its socket.
+     */
     @ParameterizedTest
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
-    void everyInFlightEchoCompletesAfterThePause(ServerTarget target) throws Exception {
-        run(target, List.of());
-    }
-
-    @ParameterizedTest
-    @MethodSource("io.coecho.ServerTarget#selected")
-    @Timeout(value = 90, unit = TimeUnit.SECONDS)
-    void aPauseLongerThanTheIdleTimeoutReapsNoBusyConnection(ServerTarget target) throws Exception {
+    void everyInFlightEchoCompletesAfterAPauseLongerThanTheIdleTimeout(ServerTarget target) throws Exception {
         run(target, List.of("--idle-timeout", PAUSE.dividedBy(2).toMillis() + "ms"));
     }
 

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 final class Watchdog implements Runnable {
     private static final long MIN_PERIOD = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long MAX_PERIOD = TimeUnit.SECONDS.toNanos(1);
+    /** A scan late by more than this (and more than a period) follows a stall of the process. */
+    private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final BlockingServer server;
     private final long idleNanos;
@@ -86,8 +88,14 @@ final class Watchdog implements Runnable {
                     server.cutAll();
                 }
                 if (now - nextScan >= 0) {
-                    for (BlockingConnection c : server.connections()) {
-                        c.checkTimeouts(now, idleNanos, writeNanos);
+                    // A scan much later than planned means the process was stalled (SIGSTOP, a long GC
+                    // pause, a frozen VM): the connections' threads have not run since either, so their
+                    // timestamps are stale and what arrived meanwhile is unread or not yet stamped. Judge
+                    // no timeout now; the next scan, a period on, sees them after they ran (ProcessPauseIT).
+                    if (now - nextScan < Math.max(periodNanos, STALL_NANOS)) {
+                        for (BlockingConnection c : server.connections()) {
+                            c.checkTimeouts(now, idleNanos, writeNanos);
+                        }
                     }
                     nextScan = now + periodNanos;
                 }

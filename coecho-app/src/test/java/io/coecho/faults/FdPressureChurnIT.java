@@ -1,0 +1,139 @@
+package io.coecho.faults;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.coecho.ServerProcess;
+import io.coecho.ServerTarget;
+import io.coecho.Traffic;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Scenario 7 of issue 12: accept under an open-files limit while connections churn. The server runs
+ * with {@code ulimit -n 128}; connections held open take all its descriptors but {@link #FREE}, and
+ * many more clients than that connect, echo and close (a third with an RST) at once: accept keeps
+ * failing with EMFILE and recovering as closes free descriptors (FdExhaustionIT covers a static flood; this is the churn). Every cycle completes with
+ * its echo exact, every logged EMFILE episode ends with "accepting again" (the log is quiet for a
+ * minute after each, the accept-error counter is not), the descriptors return to the baseline (the
+ * admin endpoint's among them), and a last client is served.
+ *
+ * <p>Suite: 30 clients at once, 300 cycles. Full (bench/faults.sh): 200, 20,000.
+ */
+class FdPressureChurnIT {
+    private static final int OPEN_FILES = 128;
+    /** Descriptors left to the churn; connections held open take the rest. */
+    private static final int FREE = 8;
+    static final int WORKERS = Scale.pick(30, 200);
+    static final int CYCLES = Scale.pick(300, 20_000);
+
+    @ParameterizedTest
+    @MethodSource("io.coecho.ServerTarget#selected")
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void acceptRecoversAgainAndAgainAndNoDescriptorLeaks(ServerTarget target) throws Exception {
+        long seed = System.nanoTime();
+        try (ServerProcess server = Launch.serve(target, OPEN_FILES,
+                        List.of("--threads", "1", "--backlog", "1024", "--admin", "127.0.0.1:0"));
+                ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
+            cycle(server, seed, -1); // every class on the path loaded while descriptors are plentiful
+            int baseline = awaitDescriptors(server, -1);
+            // Held connections take all but FREE of the server's descriptors: the churn contends for those.
+            List<Socket> held = new ArrayList<>();
+            while (Fds.ofProcess(server.pid()) < OPEN_FILES - FREE) {
+                Socket h = new Socket();
+                held.add(h);
+                h.connect(server.address(), 10_000);
+                h.setSoTimeout(30_000);
+                h.getOutputStream().write('h');
+                assertEquals('h', h.getInputStream().read(), target + ": held connection " + held.size());
+            }
+            AtomicInteger next = new AtomicInteger();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Scale.pick(90, 900));
+            long start = System.nanoTime();
+            List<Future<?>> running = new ArrayList<>();
+            for (int w = 0; w < WORKERS; w++) {
+                running.add(workers.submit(() -> {
+                    for (int i; (i = next.getAndIncrement()) < CYCLES; ) {
+                        assertTrue(System.nanoTime() - deadline < 0, target + ": out of time at cycle " + i);
+                        cycle(server, seed, i);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : running) {
+                f.get();
+            }
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            for (Socket h : held) {
+                h.close();
+            }
+            int after = awaitDescriptors(server, baseline);
+            cycle(server, seed, CYCLES); // and one more, now that it has descriptors again
+            long acceptErrors = server.awaitMetric("coecho_accept_errors_total", v -> v >= 0, Duration.ofSeconds(10));
+            server.terminate();
+            assertEquals(0, server.awaitExit(Duration.ofSeconds(30)), target + ": exit code; " + server.stderr());
+            List<String> log = server.stderr();
+            long failed = log.stream().filter(l -> l.contains("accept failed (EMFILE)")).count();
+            long recovered = log.stream().filter(l -> l.contains("accepting again")).count();
+            System.out.printf("%s %s: %d cycles by %d clients under ulimit -n %d, %d connections held, in %d ms; "
+                    + "%d failed accepts (EMFILE), logged %d times, each followed by \"accepting again\"; "
+                    + "descriptors %d before, %d after%n", getClass().getSimpleName(), target, CYCLES, WORKERS, OPEN_FILES,
+                    held.size(), took, acceptErrors, failed, baseline, after);
+            assertTrue(acceptErrors >= 1 && failed >= 1, target + ": never out of descriptors, the scenario did not happen: " + log);
+            assertEquals(failed, recovered, target + ": every EMFILE episode ends: " + log);
+            assertFalse(log.stream().anyMatch(l -> l.startsWith("\tat ") || l.contains("Exception")),
+                    target + ": no stack trace: " + log);
+        }
+    }
+
+    /** One connect / echo / close; cycle % 3 == 0 closes with an RST. */
+    private static void cycle(ServerProcess server, long seed, int cycle) throws Exception {
+        SplittableRandom r = new SplittableRandom(seed + cycle);
+        byte[] message = new byte[1 + r.nextInt(512)];
+        r.nextBytes(message);
+        Socket s = new Socket();
+        try {
+            s.connect(server.address(), 10_000); // the backlog takes it while the server has no descriptor
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(message);
+            assertArrayEquals(message, Traffic.readFully(s.getInputStream(), message.length), "cycle " + cycle);
+            if (cycle % 3 == 0) {
+                s.setSoLinger(true, 0);
+            }
+        } finally {
+            s.close();
+        }
+    }
+
+    /**
+     * Waits until the server's descriptor count settles: at expected (or, with -1, the same twice 50 ms
+     * apart, once the last connection's close has been handled). Returns it.
+     */
+    private static int awaitDescriptors(ServerProcess server, int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int last = -2;
+        while (true) {
+            int n = Fds.ofProcess(server.pid());
+            if (expected >= 0 ? n == expected : n == last) {
+                return n;
+            }
+            assertTrue(System.nanoTime() - deadline < 0,
+                    "the server holds " + n + " descriptors" + (expected >= 0 ? ", " + expected + " before" : ""));
+            last = n;
+            Thread.sleep(50); // polling a condition with a deadline
+        }
+    }
+}
