@@ -18,8 +18,21 @@ import java.util.List;
 final class Launch {
     private Launch() {}
 
-    /** target's server on 127.0.0.1 port 0 with args; openFiles &gt; 0 sets ulimit -n first. */
+    /**
+     * target's server on 127.0.0.1 port 0 with args; openFiles &gt; 0 sets ulimit -n first. The JIT
+     * stops at C1, as in the other process tests: quicker to start on busy cores.
+     */
     static ServerProcess serve(ServerTarget target, int openFiles, List<String> args) throws IOException, InterruptedException {
+        return start(target, openFiles, List.of("-XX:TieredStopAtLevel=1"), args);
+    }
+
+    /** As shipped, C2 included: for a long run whose memory figures must be the operator's. */
+    static ServerProcess serveAsShipped(ServerTarget target, List<String> args) throws IOException, InterruptedException {
+        return start(target, 0, List.of(), args);
+    }
+
+    private static ServerProcess start(ServerTarget target, int openFiles, List<String> jvm, List<String> args)
+            throws IOException, InterruptedException {
         Path jar = Path.of(System.getProperty("coecho.jar"));
         Path options = jar.toAbsolutePath().getParent().getParent().resolve("packaging/jvm.options");
         List<String> cmd = new ArrayList<>();
@@ -27,8 +40,9 @@ final class Launch {
             // exec: the JVM replaces the shell, so signals sent to the process reach it.
             cmd.addAll(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$@\"", "coecho"));
         }
-        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "@" + options,
-                "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "@" + options));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-jar", jar.toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
         cmd.addAll(target.cliArgs());
         cmd.addAll(args);
         return ServerProcess.startCommand(cmd, env -> { });
@@ -36,12 +50,21 @@ final class Launch {
 
     /** The resident set of process pid, in KiB (VmRSS of /proc/PID/status). */
     static long rssKib(long pid) throws IOException {
+        return status(pid, "VmRSS:");
+    }
+
+    /** The threads of process pid (Threads of /proc/PID/status). */
+    static long threads(long pid) throws IOException {
+        return status(pid, "Threads:");
+    }
+
+    private static long status(long pid, String field) throws IOException {
         for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
-            if (line.startsWith("VmRSS:")) {
+            if (line.startsWith(field)) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         }
-        throw new IOException("no VmRSS for " + pid);
+        throw new IOException("no " + field + " for " + pid);
     }
 
     /** Sends a signal (STOP, CONT, ...) to pid with kill(1): the JDK sends only TERM and KILL. */
