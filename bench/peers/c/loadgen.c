@@ -146,6 +146,9 @@ static void on_readable(struct worker *w, struct conn *c, unsigned char *buf, si
             }
             flush(w, c);
         }
+        /* A short read drained the socket: with edge triggering, more data (or EOF) is a new
+         * event, so the recv that would return EAGAIN is saved (half the client's recv calls). */
+        if ((size_t) n < cap) return;
     }
 }
 
