@@ -25,7 +25,8 @@
 #   --duration S     measured seconds per case (default 10)      --warmup S   seconds before (default 2)
 #   --port P         port for every server (default 8080; the seed's server can only use 8080)
 #   --out DIR        results folder (default bench/out/<timestamp>)
-#   --chart FILE     chart path (default docs/benchmarks.png; with --smoke only the results folder)
+#   --chart FILE     chart path (default: benchmarks.png in the results folder; pass
+#                    docs/benchmarks.png to replace the documented chart)
 #   --no-chart       skip the chart
 #   --netns          run in a private network namespace (root; unshare -n, loopback only): no clash
 #                    with whatever else listens on the port on a shared machine
@@ -130,9 +131,9 @@ out="${outdir:-$here/out/$stamp}"
 mkdir -p "$out/logs"
 results="$out/results.jsonl"
 : >"$results"
-if [ -z "$chart" ]; then
-  if [ "$smoke" = 1 ]; then chart="$out/benchmarks.png"; else chart="$root/docs/benchmarks.png"; fi
-fi
+# The chart stays in the results folder unless --chart names another path (docs/benchmarks.png is
+# only replaced on purpose: --chart docs/benchmarks.png).
+[ -n "$chart" ] || chart="$out/benchmarks.png"
 clk_tck="$(getconf CLK_TCK)"
 
 "$python" - "$out/meta.json" <<EOF
