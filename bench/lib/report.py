@@ -131,6 +131,8 @@ def table(rows, meta):
              ("errors", "errors", 0)]
     # A ratio column whose peer is not in this run would be all dashes: leave it out.
     heads = [h for h in heads if peer_of.get(h[1]) is None or peer_of[h[1]] in present]
+    # Results from before the client was measured: no client columns.
+    heads = [h for h in heads if not h[1].startswith("client") or any(r.get(h[1]) is not None for r in rows)]
     lines = []
     client_bound = False
     for mode in dict.fromkeys(r["mode"] for r in rows):
