@@ -276,14 +276,15 @@ run_case() {
 
   wait "$sampler_pid" 2>/dev/null || true
   sampler_pid=""
-  local hwm
+  local hwm loadavg
+  loadavg="$(cut -d' ' -f1 /proc/loadavg)"  # the machine's 1-minute load at the end of the case
   hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || true)"
   kill -0 "$server_pid" 2>/dev/null || note="${note:+$note; }server died during the run"
   stop_server
 
   "$python" "$here/lib/record.py" "$results" round="$round" client="$client" mode="$mode" server="$name" case="$case" connections="$conns" \
     size="$size" pipeline="$pipeline" loadgen_json="$out/logs/$tag.load.json" loadgen_rc="$rc" \
-    cpu_file="$out/logs/$tag.cpu" clk_tck="$clk_tck" rss_kib="${hwm:-}" note="$note"
+    cpu_file="$out/logs/$tag.cpu" clk_tck="$clk_tck" rss_kib="${hwm:-}" loadavg="$loadavg" note="$note"
 }
 
 # --- the matrix -------------------------------------------------------------------------------

@@ -2,13 +2,15 @@
 bench/run.sh measured on the server (CPU ticks over the measured window, peak RSS).
 
 Usage: record.py RESULTS.jsonl key=value...   (keys: round mode server case connections size pipeline
-client loadgen_json loadgen_rc cpu_file clk_tck rss_kib note)
+client loadgen_json loadgen_rc cpu_file clk_tck rss_kib loadavg note)
 
 One line per round of a case; bench/lib/report.py takes the medians across rounds. The CPU file has
 two lines "epoch server_ticks [client_ticks]": the first and last sample of the measured window.
 """
 import json
 import sys
+
+MIN_TICKS = 5
 
 
 def load_json(path):
@@ -72,6 +74,15 @@ def main():
                    errors=sum(v for v in errs.values() if isinstance(v, (int, float))),
                    error_detail={k: v for k, v in errs.items() if v}, ok=bool(lg.get("ok")))
     cpu = cpu_seconds(kv["cpu_file"], float(kv.get("clk_tck") or 100)) if kv.get("cpu_file") else None
+    if kv.get("loadavg"):
+        row["loadavg"] = float(kv["loadavg"])
+    clk = float(kv.get("clk_tck") or 100)
+    if cpu and cpu[0] > 0 and cpu[1] * clk < MIN_TICKS:
+        # A handful of clock ticks (10 ms each) is no measurement: 0 or 1 tick would read as a
+        # server that costs nothing per message.
+        row["note"] = (row["note"] + "; " if row["note"] else "") + \
+            f"server CPU under {MIN_TICKS} clock ticks in the window: too coarse, not reported (starved?)"
+        cpu = None
     if cpu and cpu[0] > 0:
         window, used, client_used = cpu
         row["server_cpu_pct"] = round(100.0 * used / window, 1)

@@ -25,7 +25,7 @@ FIGURES = ["msgs_per_s", "mib_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "
            "server_cpu_pct", "rss_mib", "client_cpu_pct", "client_cpu_us_per_msg"]
 EXTRA_COLUMNS = (["rounds", "client", "client_cpu_pct", "client_cpu_us_per_msg", "x_netty_cpu", "x_asio_cpu"]
                  + [f"{f}_{end}" for f in FIGURES for end in ("min", "max")])
-ROUND_COLUMNS = ["round"] + COLUMNS[:16] + ["client", "client_cpu_pct", "client_cpu_us_per_msg", "errors", "ok", "loadgen_rc",
+ROUND_COLUMNS = ["round"] + COLUMNS[:16] + ["client", "client_cpu_pct", "client_cpu_us_per_msg", "loadavg", "errors", "ok", "loadgen_rc",
                                             "error_detail", "note"]
 ORDER = ["coecho-epoll", "coecho-nio", "coecho-vthreads", "coecho-threads", "netty", "asio", "seed", "c-epoll"]
 # A pinned load generator above this share of its core is the bottleneck, not the server.
@@ -118,7 +118,7 @@ def spread(r, key, digits):
     return text
 
 
-def table(rows, meta):
+def table(rows, meta, raw_rows=()):
     present = {r["server"] for r in rows}
     peer_of = {"x_netty_msgs": "netty", "x_seed_msgs": "seed", "x_seed_p50": "seed", "x_netty_p99": "netty",
                "x_netty_cpu": "netty", "x_asio_cpu": "asio", "x_c_cpu": "c-epoll", "x_netty_rss": "netty"}
@@ -139,11 +139,14 @@ def table(rows, meta):
         where = ("server on CPU 0 (1 thread), load generator on CPU 1" if mode == "pinned"
                  else "server (2 threads) and load generator share CPUs 0-1")
         n_rounds = max((r.get("rounds_run") or 1) for r in rows if r["mode"] == mode)
+        loads = [r["loadavg"] for r in raw_rows if r["mode"] == mode and r.get("loadavg") is not None]
         lines.append(f"\n== {mode}: {where}; load generator: {meta.get('loadgen', '?')}, "
                      f"{meta.get('warmup_s', '?')} s warmup + {meta.get('duration_s', '?')} s per case, "
                      + (f"{n_rounds} rounds, servers alternating ({meta.get('order', 'rotated each round')}): "
                         "median (min-max) across rounds, ratios between medians"
-                        if n_rounds > 1 else "1 round (single pass)"))
+                        if n_rounds > 1 else "1 round (single pass)")
+                     + (f"; machine load average {min(loads):.1f}-{max(loads):.1f} on {meta.get('cpus', '?')} CPUs"
+                        if loads else ""))
         body = []
         last_case = None
         for r in (r for r in rows if r["mode"] == mode):
@@ -262,7 +265,7 @@ def main():
             w.writerow({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in r.items()})
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump({"meta": meta, "results": rows, "rounds": raw}, f, indent=1)
-    print(table(rows, meta))
+    print(table(rows, meta, raw))
     print(f"\nresults: {out}/results.csv (medians), results-rounds.csv (every round), results.json")
     if chart_path and rows:
         chart(rows, chart_path)
