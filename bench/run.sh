@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side echo benchmarks: the same matrix of loads against coecho and its peers, one fresh
-# server per case, results in bench/out/<timestamp>/ and a chart in docs/. docs/BENCHMARKS.md
+# server per case, repeated in rounds, results and a chart in bench/out/<timestamp>/. docs/BENCHMARKS.md
 # explains the columns and how to read them.
 #
 #   bench/run.sh                 the full matrix, both modes, 3 rounds (hours: narrow it, see below)
@@ -21,7 +21,7 @@
 #   --cases LIST     comma list of cN-SIZE[-pP]: N connections, SIZE bytes (32, 4k, ...), P messages in
 #                    flight per connection (default: c1,c100,c1000,c10000 x 32,4k, and c100-32-p16)
 #   --modes LIST     pinned (server on CPU 0, load generator on CPU 1) and/or shared (both on both
-#                    CPUs, servers with 2 threads). Default: pinned,shared
+#                    CPUs, servers with 2 threads, asio and the C servers 1). Default: pinned,shared
 #   --duration S     measured seconds per case (default 10)      --warmup S   seconds before (default 2)
 #   --port P         port for every server (default 8080; the seed's server can only use 8080)
 #   --out DIR        results folder (default bench/out/<timestamp>)
