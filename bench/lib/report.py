@@ -115,6 +115,9 @@ def spread(r, key, digits):
     lo, hi = r.get(key + "_min"), r.get(key + "_max")
     if (r.get(key + "_n") or 0) > 1 and lo is not None and hi is not None:
         text += f" ({fmt(lo, digits)}-{fmt(hi, digits)})"
+    n, rounds = r.get(key + "_n"), r.get("rounds")
+    if n is not None and rounds is not None and n < rounds:
+        text += f" n={n}"  # fewer rounds behind this figure than behind the row
     return text
 
 
