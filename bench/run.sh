@@ -240,12 +240,14 @@ run_case() {
   local args=(127.0.0.1 "$port" --connections "$conns" --duration "${duration}s" --warmup "${warmup}s"
               --size "$size" --pipeline "$pipeline" --threads "$load_threads" --json)
   if [ "$client" = c ]; then
-    load=("$here/build/loadgen" "${args[@]}")
+    load=("$here/build/loadgen" "${args[@]}" --cpu-pid "$server_pid")
   else
     # shellcheck disable=SC2086
     load=("$java" ${LOADGEN_JAVA_OPTS:-} -jar "$root/target/coecho.jar" bench "${args[@]}")
   fi
   # Bounded: connects, warmup, the run, and a generous margin for 10,000 connections to close.
+  local load_start
+  load_start="$(date +%s.%N)"
   timeout -k 5 $((warmup + duration + 60)) taskset -c "$load_cpus" "${load[@]}" \
     >"$out/logs/$tag.load.json" 2>"$out/logs/$tag.load.log" &
   load_pid=$!
@@ -262,8 +264,12 @@ run_case() {
   # measured rate.
   local margin
   margin="$(awk -v d="$duration" 'BEGIN { m = d / 4; if (m > 0.5) m = 0.5; print m }')"
+  # Deadlines count from the load's start, not from here (finding its pid can take a while when
+  # the machine is loaded). With --client c the load generator reads the server's CPU at the
+  # edges of its own window (--cpu-pid), and record.py prefers that.
   (
-    sleep "$(awk -v w="$warmup" -v m="$margin" 'BEGIN { print w + m }')"
+    sleep "$(awk -v s="$load_start" -v now="$(date +%s.%N)" -v w="$warmup" -v m="$margin" \
+      'BEGIN { d = s + w + m - now; print (d > 0 ? d : 0) }')"
     echo "$(date +%s.%N) $(cpu_ticks "$server_pid") $(cpu_ticks "$client_pid")"
     sleep "$(awk -v d="$duration" -v m="$margin" 'BEGIN { print d - 2 * m }')"
     echo "$(date +%s.%N) $(cpu_ticks "$server_pid") $(cpu_ticks "$client_pid")"

@@ -77,6 +77,13 @@ def main():
     if kv.get("loadavg"):
         row["loadavg"] = float(kv["loadavg"])
     clk = float(kv.get("clk_tck") or 100)
+    if lg and lg.get("server_cpu_ticks") is not None and lg.get("duration_s"):
+        # The C load generator read the server's CPU at the edges of its own measured window: exact
+        # alignment, preferred to the harness's sampler (which can drift when the machine is loaded).
+        clk = float(lg.get("clk_tck") or clk)
+        window = float(lg["duration_s"])
+        client = (lg["client_cpu_pct"] / 100.0 * window) if lg.get("client_cpu_pct") is not None else None
+        cpu = (window, lg["server_cpu_ticks"] / clk, client)
     if cpu and cpu[0] > 0 and cpu[1] * clk < MIN_TICKS:
         # A handful of clock ticks (10 ms each) is no measurement: 0 or 1 tick would read as a
         # server that costs nothing per message.

@@ -4,7 +4,7 @@
  *
  *   gcc -O2 -Wall -pthread -o loadgen bench/peers/c/loadgen.c
  *   loadgen 127.0.0.1 PORT [--connections N] [--size S] [--pipeline P] [--duration Ds] [--warmup Ws]
- *           [--threads T] [--json]
+ *           [--threads T] [--cpu-pid PID] [--json]
  *
  * N connections (split over T threads, each with its own epoll set, edge-triggered), each keeps P
  * messages of S bytes in flight: closed loop, a new message as soon as one is fully echoed. Every
@@ -12,7 +12,8 @@
  * connection or offset is a mismatch). Latency is issue-to-last-echoed-byte, in a log-linear
  * histogram (1/32 relative precision). Only the measured window (after the warmup) is counted.
  * --json prints the same object as `coecho bench --json` (the fields bench/lib/record.py reads),
- * plus client_cpu_pct: this process's CPU over the measured window as a share of one core.
+ * plus client_cpu_pct: this process's CPU over the measured window as a share of one core, and with
+ * --cpu-pid, server_cpu_ticks: that process's utime + stime over the same window (clk_tck per s).
  * Loopback or any IPv4 address; the harness only ever points it at 127.0.0.1.
  */
 #define _GNU_SOURCE
@@ -40,7 +41,7 @@
 enum { E_MISMATCH, E_CONNECT, E_RESET, E_EOF, E_SILENT, E_KINDS };
 static const char *err_names[E_KINDS] = {"mismatch", "connect", "reset", "eof", "silent"};
 
-static int n_conns = 1, size = 32, pipeline = 1, n_threads = 1, json = 0;
+static int n_conns = 1, size = 32, pipeline = 1, n_threads = 1, json = 0, cpu_pid = 0;
 static double duration = 10, warmup = 2;
 static struct sockaddr_in target;
 static unsigned char *pattern; /* PAT + MAX_SIZE bytes: pattern[i] = i % PAT */
@@ -195,6 +196,23 @@ static double cpu_seconds(void) {
     return (double) r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6 + r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6;
 }
 
+/* utime + stime of process PID in clock ticks (all threads), or -1. */
+static long long proc_ticks(int pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) return -1;
+    unsigned long long ut = 0, st = 0;
+    /* after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
+    return (long long) (ut + st);
+}
+
 static void sleep_s(double s) {
     struct timespec t = {(time_t) s, (long) ((s - (double) (time_t) s) * 1e9)};
     while (nanosleep(&t, &t) != 0 && errno == EINTR) {}
@@ -220,6 +238,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--size") == 0) size = atoi(v);
         else if (strcmp(a, "--pipeline") == 0) pipeline = atoi(v);
         else if (strcmp(a, "--threads") == 0) n_threads = atoi(v);
+        else if (strcmp(a, "--cpu-pid") == 0) cpu_pid = atoi(v);
         else if (strcmp(a, "--duration") == 0) duration = parse_seconds(v);
         else if (strcmp(a, "--warmup") == 0) warmup = parse_seconds(v);
         else { fprintf(stderr, "unknown option %s\n", a); return 2; }
@@ -272,6 +291,9 @@ int main(int argc, char **argv) {
     for (int t = 0; t < n_threads; t++) pthread_create(&ws[t].tid, NULL, run_worker, &ws[t]);
     sleep_s(warmup);
     /* Measured window: the workers count completions while phase == 1. */
+    /* --cpu-pid: the server's CPU over exactly this window (the harness's own sampler can drift
+     * off the window on a loaded machine). */
+    long long s0 = cpu_pid > 0 ? proc_ticks(cpu_pid) : -1;
     double cpu0 = cpu_seconds();
     uint64_t t0 = now_ns();
     atomic_store(&phase, 1);
@@ -279,6 +301,7 @@ int main(int argc, char **argv) {
     atomic_store(&phase, 2);
     uint64_t t1 = now_ns();
     double cpu1 = cpu_seconds();
+    long long s1 = cpu_pid > 0 ? proc_ticks(cpu_pid) : -1;
     for (int t = 0; t < n_threads; t++) pthread_join(ws[t].tid, NULL);
 
     /* Merge the workers. */
@@ -314,8 +337,10 @@ int main(int argc, char **argv) {
                argv[1], port, n_conns, size, pipeline, window, (unsigned long long) messages, msgs_per_s,
                msgs_per_s * size / 1048576.0, val[0], val[1], val[2], val[3], (double) max_ns / 1000.0);
         for (int k = 0; k < E_KINDS; k++) printf("%s\"%s\":%llu", k ? "," : "", err_names[k], (unsigned long long) errors[k]);
-        printf("},\"client\":\"c\",\"threads\":%d,\"client_cpu_pct\":%.1f,\"ok\":%s}\n", n_threads, client_cpu,
-               ok ? "true" : "false");
+        printf("},\"client\":\"c\",\"threads\":%d,\"client_cpu_pct\":%.1f", n_threads, client_cpu);
+        if (s0 >= 0 && s1 >= s0)
+            printf(",\"server_cpu_ticks\":%lld,\"clk_tck\":%ld", s1 - s0, sysconf(_SC_CLK_TCK));
+        printf(",\"ok\":%s}\n", ok ? "true" : "false");
     } else {
         printf("connections %d (%llu failed to connect), %d B, pipeline %d, %.2f s measured after %.2f s warmup\n",
                n_conns, (unsigned long long) errors[E_CONNECT], size, pipeline, window, warmup);
