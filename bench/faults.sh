@@ -14,7 +14,7 @@
 # Full sizes: 200 connections and 64 MiB through latency+jitter+slicer; 100,000 connect/echo/close
 # cycles at concurrency 500; 100 connections behind a blackhole; 5,000 tricklers beside 100 clients
 # for 30 s; a 5 s SIGSTOP under 100 clients; 256 MiB read at 1 MiB/s (over four minutes per target);
-# 20,000 cycles by 200 clients under ulimit -n 128. Each scenario bounds its own loops in count and
+# 5,000 cycles by 200 clients under ulimit -n 128. Each scenario bounds its own loops in count and
 # time; JUnit's per-test timeouts, sized for the suite, are off, and the whole run is bounded here.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -4,7 +4,7 @@
 # few seconds; after a warm-up, a line fitted to each. Fails on any echo error, on a slope above its
 # bound with 95% confidence (RSS 8 MiB/h, heap 2 MiB/h, descriptors and threads 20/h), or if the
 # descriptors are not back to their count before the load once it stops. The test suite runs the
-# same code for 40 s (SoakIT); this is SoakIT with a longer duration, then a plot.
+# same code for 25 s (SoakIT); this is SoakIT with a longer duration, then a plot.
 #
 #   bench/soak.sh 10m                      the default target (coroutines on epoll)
 #   bench/soak.sh 1h -t threads -o /tmp/soak-threads

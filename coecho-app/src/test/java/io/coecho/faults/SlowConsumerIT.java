@@ -26,13 +26,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Measured on the real process with the launcher's JVM options, sampled every 50 ms, from after a
  * warm-up stream at full speed (so that the JIT's and the young generation's first growth is behind).
  *
- * <p>Suite: 48 MiB read at 48 MiB/s. Full (bench/faults.sh): 256 MiB at 1 MiB/s.
+ * <p>Suite: 32 MiB read at 32 MiB/s. Full (bench/faults.sh): 256 MiB at 1 MiB/s.
  */
 class SlowConsumerIT {
-    static final long TOTAL = Scale.pick(48L << 20, 256L << 20);
-    static final long READ_RATE = Scale.pick(48L << 20, 1L << 20);
+    static final long TOTAL = Scale.pick(32L << 20, 256L << 20);
+    static final long READ_RATE = Scale.pick(32L << 20, 1L << 20);
     static final long RSS_BOUND_MIB = 16;
-    private static final long WARM_UP = 32L << 20;
+    private static final long WARM_UP = 16L << 20;
 
     @ParameterizedTest
     @MethodSource("io.coecho.ServerTarget#selected")

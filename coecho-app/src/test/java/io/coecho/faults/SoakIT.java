@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The soak ({@link Soak}) with the same checks as bench/soak.sh, short: 40 s against the default
+ * The soak ({@link Soak}) with the same checks as bench/soak.sh, short: 25 s against the default
  * target (the coroutine engine on epoll), so the suite catches a gross leak or any echo error.
  * bench/soak.sh runs this same test with -Dcoecho.soak.duration (10m, 1h...), -Dcoecho.soak.target
  * and -Dcoecho.soak.out, JUnit's timeout off.
@@ -19,7 +19,7 @@ class SoakIT {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void aMixOfFaultsLeaksNothingAndLosesNoByte() throws Exception {
-        Duration duration = parse(System.getProperty("coecho.soak.duration", "40s"));
+        Duration duration = parse(System.getProperty("coecho.soak.duration", "25s"));
         ServerTarget target = ServerTarget.valueOf(System.getProperty("coecho.soak.target", "epoll")
                 .toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
         Path out = Path.of(System.getProperty("coecho.soak.out", "target/soak"));
