@@ -67,9 +67,10 @@ final class Launch {
         throw new IOException("no " + field + " for " + pid);
     }
 
-    /** Sends a signal (STOP, CONT, ...) to pid with kill(1): the JDK sends only TERM and KILL. */
+    /** Sends a signal (STOP, CONT, ...) to pid with bash's kill: the JDK sends only TERM and KILL. */
     static void signal(long pid, String signal) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).inheritIO().start();
+        Process p = new ProcessBuilder("bash", "-c", "kill -" + signal + " \"$1\"", "kill", String.valueOf(pid))
+                .inheritIO().start();
         if (p.waitFor() != 0) {
             throw new IOException("kill -" + signal + " " + pid + " failed");
         }

@@ -30,7 +30,9 @@ import java.util.regex.Pattern;
  *   <li>on a slope above its bound with 95% confidence (the lower end of the slope's 95% interval
  *       above the bound: a short run's wide interval fails only a gross leak, a long run's narrow one
  *       a small one): RSS {@value #RSS_MIB_PER_HOUR} MiB/h, heap {@value #HEAP_MIB_PER_HOUR} MiB/h,
- *       descriptors and threads {@value #FDS_PER_HOUR} per hour;
+ *       descriptors and threads {@value #FDS_PER_HOUR} per hour; and only when the growth the slope
+ *       amounts to over the fitted window is more than noise (RSS_FLOOR_MIB and the others): a step of
+ *       a MiB in a 20-second window is not a leak of hundreds of MiB an hour;
  *   <li>if, once the load has stopped, the server's descriptors do not return to their count before
  *       it began (within 30 s: the idle timeout reaps anything left), or it does not exit 0 on SIGTERM.
  * </ul>
@@ -43,6 +45,15 @@ final class Soak {
     static final double HEAP_MIB_PER_HOUR = 2;
     static final double FDS_PER_HOUR = 20;
     static final double THREADS_PER_HOUR = 20;
+    /**
+     * Growth over the fitted window that a run cannot tell from noise, per figure: a late JIT
+     * compilation or a malloc arena steps RSS by a MiB or two, and a step inside a short window is a
+     * steep line. A slope fails only if the growth it amounts to over the window also exceeds this.
+     */
+    static final double RSS_FLOOR_MIB = 4;
+    static final double HEAP_FLOOR_MIB = 1;
+    static final double FDS_FLOOR = 16;
+    static final double THREADS_FLOOR = 4;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
     /** GC.heap_info's lines that total a generation (the serial collector's DefNew and Tenured, or G1's heap). */
     private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*(?:DefNew|Tenured|def new generation|tenured generation|"
@@ -197,14 +208,20 @@ final class Soak {
         List<Sample> after = samples.stream().filter(s -> s.seconds() >= warmUpSeconds).toList();
         double[] t = after.stream().mapToDouble(s -> s.seconds() / 3600).toArray();
         return List.of(
-                fit("rss_mib", t, after.stream().mapToDouble(s -> s.rssKib() / 1024.0).toArray(), RSS_MIB_PER_HOUR),
-                fit("heap_after_gc_mib", t, after.stream().mapToDouble(s -> s.heapKib() / 1024.0).toArray(), HEAP_MIB_PER_HOUR),
-                fit("fds", t, after.stream().mapToDouble(Sample::fds).toArray(), FDS_PER_HOUR),
-                fit("threads", t, after.stream().mapToDouble(Sample::threads).toArray(), THREADS_PER_HOUR));
+                fit("rss_mib", t, after.stream().mapToDouble(s -> s.rssKib() / 1024.0).toArray(), RSS_MIB_PER_HOUR,
+                        RSS_FLOOR_MIB),
+                fit("heap_after_gc_mib", t, after.stream().mapToDouble(s -> s.heapKib() / 1024.0).toArray(), HEAP_MIB_PER_HOUR,
+                        HEAP_FLOOR_MIB),
+                fit("fds", t, after.stream().mapToDouble(Sample::fds).toArray(), FDS_PER_HOUR, FDS_FLOOR),
+                fit("threads", t, after.stream().mapToDouble(Sample::threads).toArray(), THREADS_PER_HOUR, THREADS_FLOOR));
     }
 
-    /** Least squares y = a + b t: b per hour and its 95% half-width (Student's t, n - 2 degrees of freedom). */
-    static Fit fit(String figure, double[] t, double[] y, double bound) {
+    /**
+     * Least squares y = a + b t (t in hours): b and its 95% half-width (Student's t, n - 2 degrees of
+     * freedom). Fails when b is above bound with 95% confidence and the growth over the window, b
+     * times its length, is above floor.
+     */
+    static Fit fit(String figure, double[] t, double[] y, double bound, double floor) {
         int n = t.length;
         if (n < 3) {
             return new Fit(figure, Double.NaN, Double.NaN, bound, false);
@@ -228,7 +245,8 @@ final class Soak {
             sse += r * r;
         }
         double half = studentT975(n - 2) * Math.sqrt(sse / (n - 2) / sxx);
-        return new Fit(figure, b, half, bound, b - half <= bound);
+        boolean above = b - half > bound && b * (t[n - 1] - t[0]) > floor;
+        return new Fit(figure, b, half, bound, !above);
     }
 
     /** The 97.5% quantile of Student's t: a table to 10 degrees of freedom, then a close approximation. */

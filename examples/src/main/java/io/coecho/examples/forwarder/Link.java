@@ -70,7 +70,9 @@ final class Link {
         if (closed && e instanceof ClosedChannelException) {
             return; // the other direction failed first, or a toxic cut the link, and closed this one's streams
         }
-        System.Logger.Level level = Disconnects.isPeerGone(e) ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
+        // A stream closed under a live link: the forwarder is closing, and its loop closes what is left.
+        System.Logger.Level level = Disconnects.isPeerGone(e) || e instanceof ClosedChannelException
+                ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
         LOG.log(level, "{0}: {1} failed: {2}", client, direction, e.toString());
         close(); // one side is gone: so is the link, both ways
     }
