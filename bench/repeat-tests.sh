@@ -46,7 +46,8 @@ hogs=()
 cleanup() {
   for p in "${hogs[@]}"; do kill "$p" 2>/dev/null || true; done
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM  # exit, so that the EXIT trap stops the hogs and nothing runs on
 
 # A fresh clone: what CI sees, without build output or uncommitted files of the working tree.
 git clone -q --no-hardlinks "$root" "$out/clone"

@@ -45,6 +45,9 @@ class DebPackageIT {
     private static Path root;
 
     @BeforeAll
+    // The class's @Timeout covers the tests, not this: building the runtime with jlink is minutes of
+    // CPU on a busy machine (over a minute seen at load 30), which the suite's 60 s default is not for.
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
     static void unpack() throws Exception {
         deb = Packages.deb();
         // Readable by the unprivileged user that runs the service command below.

@@ -44,6 +44,9 @@ class DistributionIT {
     private static Path home;
 
     @BeforeAll
+    // The class's @Timeout covers the tests, not this: building the runtime with jlink is minutes of
+    // CPU on a busy machine (over a minute seen at load 30), which the suite's 60 s default is not for.
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
     static void unpack() throws Exception {
         tarball = Packages.tarball();
         Command.run(WAIT, List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString())).ok("tar -x");
