@@ -3,6 +3,7 @@ package io.coecho.server.admin;
 import io.coecho.runtime.reactor.LoopStats;
 import io.coecho.server.Server;
 import io.coecho.server.ServerStats;
+import io.coecho.server.proxy.ProxyRejection;
 import java.util.List;
 import java.util.function.ToLongFunction;
 
@@ -34,6 +35,17 @@ final class PrometheusText {
         counter(out, "coecho_idle_timeouts_total", "Connections closed for inactivity.", loops, ServerStats::idleTimeouts);
         counter(out, "coecho_write_timeouts_total", "Connections closed because the peer stopped reading.", loops,
                 ServerStats::writeTimeouts);
+        counter(out, "coecho_connections_source_limited_total",
+                "Connections closed at once: their source had --max-connections-per-source open.", loops,
+                ServerStats::sourceLimited);
+        header(out, "coecho_proxy_header_rejected_total", "counter",
+                "Connections closed before any echo under --proxy-protocol, by reason.");
+        for (int i = 0; i < loops.size(); i++) {
+            for (ProxyRejection r : ProxyRejection.values()) {
+                out.append("coecho_proxy_header_rejected_total{loop=\"").append(i).append("\",reason=\"")
+                        .append(r.label()).append("\"} ").append(loops.get(i).proxyRejected().count(r)).append('\n');
+            }
+        }
         List<LoopStats> work = server.loopStats();
         if (!work.isEmpty()) {
             header(out, "coecho_loop_busy_seconds_total", "counter", "Time each event loop spent working, not waiting.");
