@@ -35,8 +35,9 @@ version="$("$JAVA_HOME/bin/java" -jar "$jar" --version | sed -n 's/^coecho \([^ 
 [ -n "$version" ] || { echo "dist: cannot read the version from $jar" >&2; exit 1; }
 name="coecho-$version"
 
-# The modules the jar needs (java.base, java.logging, jdk.httpserver, jdk.unsupported today);
-# --ignore-missing-deps: picocli and HdrHistogram refer to optional classes we never load.
+# The modules the jar needs (java.base, java.logging, jdk.httpserver, jdk.management,
+# jdk.unsupported today; jlink adds what they require, java.management); --ignore-missing-deps:
+# picocli, HdrHistogram and the Prometheus client refer to optional classes we never load.
 modules="$("$JAVA_HOME/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 "$jar")"
 [ -n "$modules" ] || { echo "dist: jdeps found no modules in $jar" >&2; exit 1; }
 echo "dist: $name for linux-$arch, runtime modules $modules" >&2

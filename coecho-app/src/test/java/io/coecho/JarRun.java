@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,6 +24,11 @@ public record JarRun(int exitCode, String stdout, String stderr) {
 
     /** Runs the jar (path from the system property coecho.jar, set by failsafe) with args. */
     public static JarRun of(List<String> args) throws IOException, InterruptedException {
+        return of(args, Map.of());
+    }
+
+    /** Runs the jar with args and env added to its environment (no other COECHO_* variable). */
+    public static JarRun of(List<String> args, Map<String, String> env) throws IOException, InterruptedException {
         String jar = System.getProperty("coecho.jar");
         assertTrue(jar != null && Files.isRegularFile(Path.of(jar)),
                 "system property coecho.jar must name the built jar (failsafe sets it), got " + jar);
@@ -34,8 +40,11 @@ public record JarRun(int exitCode, String stdout, String stderr) {
         Path out = Files.createTempFile("coecho-out", ".txt");
         Path err = Files.createTempFile("coecho-err", ".txt");
         try {
-            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.environment().keySet().removeIf(k -> k.startsWith("COECHO_"));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 throw new AssertionError("still running after " + TIMEOUT_SECONDS + " s: " + args

@@ -28,13 +28,12 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
-    private static final Pattern METRICS = Pattern.compile("metrics at http://[^ ]+:(\\d+)/metrics");
 
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> seen = new ArrayList<>();
     private final int port;
-    private InetSocketAddress metrics;
+    private InetSocketAddress admin;
 
     private final Path stderrFile;
     private final Thread follower;
@@ -62,6 +61,17 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess start(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve", "--port", "0", "--bind", "127.0.0.1"));
+        java.addAll(args);
+        return launch(0, java, e -> e.putAll(env));
+    }
+
+    /**
+     * Starts the jar with "serve" and args alone, and env added to its environment: the port and
+     * address may come from there (COECHO_PORT=0, COECHO_BIND=127.0.0.1).
+     */
+    public static ServerProcess startWith(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "serve"));
         java.addAll(args);
         return launch(0, java, e -> e.putAll(env));
     }
@@ -108,6 +118,8 @@ public final class ServerProcess implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("JAVA_HOME", System.getProperty("java.home")); // the launcher's JDK: ours
         pb.environment().remove("NOTIFY_SOCKET"); // a test run under systemd: its manager is not ours
+        // The server's options from the environment are the test's alone, never the caller's shell's.
+        pb.environment().keySet().removeIf(k -> k.startsWith("COECHO_") && !k.equals("COECHO_JAVA_OPTS"));
         environment.accept(pb.environment());
         Process p = pb.start();
         try {
@@ -172,19 +184,41 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /**
+     * The admin endpoint's address, from the line that announces it (start the process with
+     * {@code --admin 127.0.0.1:0}); waits for that line within timeout if not seen yet.
+     */
+    public InetSocketAddress admin(Duration timeout) throws InterruptedException {
+        if (admin == null) {
+            admin = announced("admin at http://", timeout);
+        }
+        return admin;
+    }
+
+    /**
+     * The loopback address whose port the first line containing text gives right after it, e.g.
+     * "agent check at " in "agent check at 127.0.0.1:41234"; waits for that line within timeout
+     * if not seen yet.
+     */
+    public InetSocketAddress announced(String text, Duration timeout) throws InterruptedException {
+        String line = seen.stream().filter(l -> l.contains(text)).findFirst().orElse(null);
+        if (line == null) {
+            line = awaitLine(text, timeout);
+        }
+        Matcher m = Pattern.compile(Pattern.quote(text) + "[^ \"]*:(\\d+)").matcher(line);
+        assertTrue(m.find(), "no port after '" + text + "' in: " + line);
+        return new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
+    }
+
+    /**
      * Waits, within timeout, until the sum of metric's samples satisfies condition, scraping the
-     * endpoint that the process announced (start it with {@code --metrics 127.0.0.1:0}); returns the
-     * last value. Polling a condition with a deadline, not waiting for a guessed time.
+     * admin endpoint that the process announced (start it with {@code --admin 127.0.0.1:0}); returns
+     * the last value. Polling a condition with a deadline, not waiting for a guessed time.
      */
     public long awaitMetric(String metric, java.util.function.LongPredicate condition, Duration timeout) throws Exception {
-        if (metrics == null) {
-            Matcher m = METRICS.matcher(awaitLine("metrics at http://", timeout));
-            assertTrue(m.find(), "no address in the metrics line: " + seen);
-            metrics = new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
-        }
+        InetSocketAddress at = admin(timeout);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            long value = Scrape.sum(Scrape.metrics(metrics), metric);
+            long value = Scrape.sum(Scrape.metrics(at), metric);
             if (condition.test(value)) {
                 return value;
             }

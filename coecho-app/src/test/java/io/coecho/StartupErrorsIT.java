@@ -43,6 +43,20 @@ class StartupErrorsIT {
         }
     }
 
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void adminPortInUse() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            JarRun run = JarRun.of(List.of("serve", "--bind", "127.0.0.1", "--port", "0",
+                    "--admin", "127.0.0.1:" + taken.getLocalPort()));
+            assertEquals(1, run.exitCode(), "exit code; stderr: " + run.stderr());
+            List<String> lines = run.errorLines();
+            assertEquals(1, lines.size(), "one line on stderr, got " + lines);
+            assertTrue(lines.get(0).startsWith("coecho: cannot bind admin address 127.0.0.1:" + taken.getLocalPort()), lines.get(0));
+            assertFalse(run.hasStackTrace(), "no stack trace");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             --port 70000          | 70000

@@ -37,7 +37,9 @@ import picocli.CommandLine.Parameters;
                     + " (connections owed an echo that got none during the run) or, with --udp, loss above --max-loss;"
                     + " 2 bad options or unreachable server."},
         footer = {"", "Example: coecho bench 127.0.0.1 8080 -c 1000 -d 30s -s 4KiB --json",
-            "         coecho bench 127.0.0.1 8080 --udp -c 16 -P 8 -s 512 --max-loss 0.1"})
+            "         coecho bench 127.0.0.1 8080 --udp -c 16 -P 8 -s 512 --max-loss 0.1",
+            "", "Every option can also be set in the environment as COECHO_BENCH_<OPTION> (e.g. COECHO_BENCH_CONNECTIONS=1000,"
+                    + " COECHO_BENCH_DURATION=30s); the command line wins. COECHO_<OPTION> is the server's, not bench's."})
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

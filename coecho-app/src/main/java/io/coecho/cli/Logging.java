@@ -13,16 +13,30 @@ import java.util.logging.Logger;
 
 /**
  * Sets up logging for the command line. The code logs through {@code System.Logger} (no logging
- * dependency); here that lands in java.util.logging: one line per record on stderr, at the level
- * given by {@code --log-level}, or as a JUL properties file given by {@code --log-config} says.
+ * dependency); here that lands in java.util.logging: one line per record on stderr, as text or as
+ * JSON ({@code --log-format}, see {@link JsonLogFormatter}), at the level given by
+ * {@code --log-level}, or as a JUL properties file given by {@code --log-config} says.
  */
 final class Logging {
     private static final String FORMAT = "%1$tF %1$tT.%1$tL %4$-7s %3$s: %5$s%6$s%n";
 
     private Logging() {}
 
-    /** Applies a level name (error, warn, info, debug, trace) and an optional config file. */
+    /** The shapes of a log line. */
+    enum Format {
+        TEXT, JSON
+    }
+
+    /** Applies a level name (error, warn, info, debug, trace) and an optional config file, as text. */
     static void configure(String level, Path configFile) throws IOException {
+        configure(level, configFile, Format.TEXT);
+    }
+
+    /**
+     * Applies a level name (error, warn, info, debug, trace) and the line format; a config file,
+     * when given, decides both instead.
+     */
+    static void configure(String level, Path configFile, Format format) throws IOException {
         System.setProperty("java.util.logging.SimpleFormatter.format", FORMAT);
         LogManager manager = LogManager.getLogManager();
         if (configFile != null) {
@@ -36,7 +50,12 @@ final class Logging {
         Level l = parseLevel(level);
         Handler h = new ConsoleHandler();
         h.setLevel(l);
-        h.setFormatter(new ShortNameFormatter());
+        if (format == Format.JSON) {
+            h.setFormatter(new JsonLogFormatter());
+            h.setEncoding("UTF-8"); // JSON is UTF-8 (RFC 8259), whatever the locale says of stderr
+        } else {
+            h.setFormatter(new ShortNameFormatter());
+        }
         root.addHandler(h);
         root.setLevel(l);
     }

@@ -23,12 +23,30 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests and embedding). */
     public static int run(String... args) {
+        return run(System.getenv(), args);
+    }
+
+    /**
+     * The commands as they parse a command line, with env as the environment: enum values in any case;
+     * serve's options also from COECHO_*, bench's from COECHO_BENCH_* (so that a server's settings in
+     * the environment, COECHO_PORT or COECHO_UDP, never change what a load run next to it does).
+     */
+    static CommandLine commandLine(java.util.Map<String, String> env) {
         CommandLine cli = new CommandLine(new Main());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.getSubcommands().get("serve").setDefaultValueProvider(new EnvDefaults("COECHO_", env));
+        cli.getSubcommands().get("bench").setDefaultValueProvider(new EnvDefaults("COECHO_BENCH_", env));
+        return cli;
+    }
+
+    /** Runs the command line with env as the environment (COECHO_* options) and returns the exit code. */
+    static int run(java.util.Map<String, String> env, String... args) {
+        CommandLine cli = commandLine(env);
         cli.setParameterExceptionHandler((e, a) -> {
             CommandLine c = e.getCommandLine();
+            String message = c.getDefaultValueProvider() instanceof EnvDefaults fromEnv ? fromEnv.explain(e) : e.getMessage();
             // One line: what is wrong, and where to look.
-            c.getErr().println("coecho: " + e.getMessage() + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
+            c.getErr().println("coecho: " + message + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
             return USAGE;
         });
         cli.setExecutionExceptionHandler((e, c, p) -> {

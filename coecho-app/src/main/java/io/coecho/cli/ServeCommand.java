@@ -6,7 +6,8 @@ import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
-import io.coecho.server.admin.MetricsEndpoint;
+import io.coecho.server.admin.AdminPorts;
+import io.coecho.server.admin.Readiness;
 import io.coecho.server.admin.StatsReporter;
 import io.coecho.server.udp.UdpStats;
 import java.net.InetAddress;
@@ -16,16 +17,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code coecho serve}: runs the echo server until SIGTERM or SIGINT, then shuts down gracefully
- * (a second signal exits at once).
+ * (a second signal exits at once): not ready at once, still accepting for {@code --drain-delay}, then
+ * the drain. Every option may also come from the environment ({@link EnvDefaults}).
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run the echo server (TCP; UDP with --udp).")
+        description = "Run the echo server (TCP; UDP with --udp).",
+        footer = {"", "Every option can also be set in the environment as COECHO_<OPTION>: the long name in capitals,"
+                + " dashes as underscores, e.g. COECHO_PORT=7, COECHO_UDP=true, COECHO_IDLE_TIMEOUT=30s,"
+                + " COECHO_REUSE_PORT=false. The command line wins over the environment."})
 final class ServeCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger("io.coecho.Serve");
 
@@ -77,8 +83,20 @@ final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM/SIGINT, wait this long for connections to finish, then cut them. Default: ${DEFAULT-VALUE}.")
     Duration shutdownTimeout;
 
-    @Option(names = "--metrics", description = "Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:9100 (off by default).")
-    String metrics;
+    @Option(names = {"--admin", "--metrics"}, paramLabel = "ADDRESS",
+            description = "Serve HTTP at ADDRESS, e.g. 127.0.0.1:9100: /livez (200 while the process serves), "
+                    + "/readyz (200 once listening, 503 from the first SIGTERM on), /metrics (Prometheus or OpenMetrics). "
+                    + "--metrics is the old name. Default: off.")
+    String admin;
+
+    @Option(names = "--drain-delay", defaultValue = "0", converter = DurationOption.class,
+            description = "On the first SIGTERM/SIGINT, report not ready at once but keep accepting this long, so that"
+                    + " balancers stop sending first; then stop accepting and drain. Default: ${DEFAULT-VALUE}.")
+    Duration drainDelay;
+
+    @Option(names = "--agent-port", paramLabel = "[HOST:]PORT",
+            description = "Answer HAProxy's agent-check here: 'up ready', then 'drain' from the first SIGTERM on. Default: off.")
+    String agentPort;
 
     @Option(names = "--stats-interval", defaultValue = "0", converter = DurationOption.class,
             description = "Log a one-line summary this often, e.g. 10s (0: never). Default: ${DEFAULT-VALUE}.")
@@ -90,44 +108,56 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--log-level", defaultValue = "info", description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
     String logLevel;
 
-    @Option(names = "--log-config", description = "A java.util.logging properties file (overrides --log-level).")
+    @Option(names = "--log-format", defaultValue = "text",
+            description = "text, or json: one object per line (time, level, logger, message, and fields such as"
+                    + " connection, remote, reason). Default: ${DEFAULT-VALUE}.")
+    Logging.Format logFormat;
+
+    @Option(names = "--log-config", description = "A java.util.logging properties file (overrides --log-level and --log-format).")
     Path logConfig;
 
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
-        InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
-        Logging.configure(logLevel, logConfig);
+        InetSocketAddress adminAddress = admin == null ? null : parseAddress("--admin", admin);
+        InetSocketAddress agentAddress = agentPort == null ? null : parseAddress("--agent-port", agentPort);
+        Logging.configure(logLevel, logConfig, logFormat);
+        Readiness readiness = new Readiness();
+        AdminPorts ports;
         Server server;
-        MetricsEndpoint endpoint = null;
         try {
-            server = Server.start(config);
-            if (metricsAddress != null) {
-                try {
-                    endpoint = MetricsEndpoint.start(server, metricsAddress);
-                } catch (java.io.IOException e) {
-                    server.closeNow();
-                    throw e;
-                }
+            ports = AdminPorts.open(adminAddress, agentAddress, readiness);
+            try {
+                server = Server.start(config);
+            } catch (java.io.IOException | RuntimeException e) {
+                ports.close();
+                throw e;
             }
         } catch (java.io.IOException e) {
-            spec.commandLine().getErr().println("coecho: " + e.getMessage());
+            startFailed(e.getMessage());
             return 1;
         }
-        // systemd (Type=notify): READY=1 once every listener is open, STOPPING=1 when the drain begins;
-        // nothing without $NOTIFY_SOCKET. The stop timeout is stretched to cover --shutdown-timeout.
+        ports.serve(server);
+        readiness.ready();
+        // systemd (Type=notify): READY=1 once every listener is open, STOPPING=1 at the first signal;
+        // nothing without $NOTIFY_SOCKET. The stop timeout is stretched to cover the drain delay and
+        // --shutdown-timeout.
         SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
         // Signal handlers before the start-up line: whoever waits for that line may signal at once.
-        CountDownLatch stop = new CountDownLatch(1);
-        Signals.onTerminate(() -> {
-            LOG.log(System.Logger.Level.INFO, "shutting down: no new connections; waiting up to {0} ms for open ones",
-                    String.valueOf(shutdownTimeout.toMillis()));
-            systemd.notify("STOPPING=1\nSTATUS=draining connections\nEXTEND_TIMEOUT_USEC="
-                    + shutdownTimeout.plusSeconds(5).toNanos() / 1000);
-            server.close();
-            stop.countDown();
-        }, () -> {
-            LOG.log(System.Logger.Level.WARNING, "second signal: exiting now");
+        CountDownLatch terminate = new CountDownLatch(1);
+        AtomicReference<String> cause = new AtomicReference<>();
+        Signals.onTerminate(signal -> {
+            readiness.drain();
+            cause.set(signal);
+            if (!drainDelay.isZero()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: not ready (/readyz 503, agent check drain); still accepting"
+                        + " for {1} ms (--drain-delay)", signal, String.valueOf(drainDelay.toMillis()));
+            }
+            systemd.notify("STOPPING=1\nSTATUS=" + (drainDelay.isZero() ? "draining connections" : "not ready, still accepting")
+                    + "\nEXTEND_TIMEOUT_USEC=" + drainDelay.plus(shutdownTimeout).plusSeconds(5).toNanos() / 1000);
+            terminate.countDown();
+        }, signal -> {
+            LOG.log(System.Logger.Level.WARNING, "second signal ({0}): exiting now", signal);
             Runtime.getRuntime().halt(130);
         });
         LOG.log(System.Logger.Level.INFO, "listening on {0} ({1}) with the {2}",
@@ -136,19 +166,30 @@ final class ServeCommand implements Callable<Integer> {
             LOG.log(System.Logger.Level.INFO, "PROXY protocol (v1, v2) required on every TCP connection, from {0} only",
                     config.proxy().trusted());
         }
-        if (endpoint != null) {
-            LOG.log(System.Logger.Level.INFO, "metrics at http://{0}/metrics", format(endpoint.address()));
+        if (ports.httpAddress() != null) {
+            LOG.log(System.Logger.Level.INFO, "admin at http://{0}: /livez /readyz /metrics", format(ports.httpAddress()));
+        }
+        if (ports.agentAddress() != null) {
+            LOG.log(System.Logger.Level.INFO, "agent check at {0}", format(ports.agentAddress()));
         }
         systemd.notify("READY=1\nSTATUS=listening on " + format(server.address()));
         StatsReporter reporter = statsInterval.isZero() ? null : StatsReporter.start(server, statsInterval);
-        stop.await();
+        terminate.await();
+        if (!drainDelay.isZero()) {
+            // The delay itself: balancers saw "not ready" at the signal and stop sending meanwhile.
+            Thread.sleep(drainDelay);
+        }
+        LOG.log(System.Logger.Level.INFO, "{0}, shutting down: no new connections; waiting up to {1} ms for open ones",
+                drainDelay.isZero() ? cause.get() + ": not ready" : "drain delay over", String.valueOf(shutdownTimeout.toMillis()));
+        if (!drainDelay.isZero()) {
+            systemd.notify("STATUS=draining connections");
+        }
+        server.close();
         boolean clean = server.awaitTermination(shutdownTimeout.plusSeconds(5));
         if (reporter != null) {
             reporter.close();
         }
-        if (endpoint != null) {
-            endpoint.close();
-        }
+        ports.close();
         ServerStats s = server.stats();
         LOG.log(System.Logger.Level.INFO, "stopped: {0} connections drained, {1} cut; {2} served in all",
                 String.valueOf(s.drained()), String.valueOf(s.cut()), String.valueOf(s.accepted()));
@@ -159,6 +200,15 @@ final class ServeCommand implements Callable<Integer> {
                     String.valueOf(u.droppedTotal()));
         }
         return clean ? 0 : 1;
+    }
+
+    /** A server that cannot start: one line on stderr, as a log record when the lines are JSON. */
+    private void startFailed(String message) {
+        if (logFormat == Logging.Format.JSON && logConfig == null) {
+            LOG.log(System.Logger.Level.ERROR, "cannot start: {0}", message);
+        } else {
+            spec.commandLine().getErr().println("coecho: " + message);
+        }
     }
 
     private ServerConfig config() {

@@ -1,6 +1,7 @@
 package io.coecho.server.blocking;
 
 import io.coecho.runtime.net.Disconnects;
+import io.coecho.server.LogField;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.proxy.ProxyHeaderParser;
 import io.coecho.server.proxy.ProxyRejection;
@@ -116,7 +117,7 @@ final class BlockingConnection implements Runnable {
             }
             server.connectionEnded(this);
             if (debug) {
-                LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed", remote);
+                LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed", LogField.remote(remote));
             }
         }
     }
@@ -185,17 +186,18 @@ final class BlockingConnection implements Runnable {
             if (sourceKey == null) {
                 server.sourceLimited.increment();
                 if (debug) {
-                    LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed at once, {1} connections open"
-                            + " from there (--max-connections-per-source)", remote, String.valueOf(server.sources.max()));
+                    LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed at once ({1})", LogField.remote(remote),
+                            LogField.reason("--max-connections-per-source " + server.sources.max() + " open"));
                 }
                 return false;
             }
         }
         if (debug) {
             if (headerKind == null) {
-                LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", remote);
+                LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", LogField.remote(remote));
             } else {
-                LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0} ({1} via {2})", remote, headerKind, peer);
+                LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0} ({1} via {2})", LogField.remote(remote),
+                        headerKind, LogField.proxy(peer));
             }
         }
         return true;
@@ -258,8 +260,8 @@ final class BlockingConnection implements Runnable {
     /** The header is not complete yet: says so at TRACE (tests wait for it to send the rest). */
     private void incomplete(long received) {
         if (LOG.isLoggable(System.Logger.Level.TRACE)) {
-            LOG.log(System.Logger.Level.TRACE, "connection from {0}: PROXY header incomplete after {1} bytes", peer,
-                    String.valueOf(received));
+            LOG.log(System.Logger.Level.TRACE, "connection from {0}: PROXY header incomplete after {1} bytes",
+                    LogField.remote(peer), String.valueOf(received));
         }
     }
 
@@ -287,8 +289,8 @@ final class BlockingConnection implements Runnable {
     private int refuse(ProxyRejection why, String problem) {
         server.proxyRejected[why.ordinal()].increment();
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-            LOG.log(System.Logger.Level.DEBUG, "connection from {0}: refused, PROXY header {1} ({2})", peer, why.label(),
-                    problem);
+            LOG.log(System.Logger.Level.DEBUG, "connection from {0}: refused, PROXY header {1} ({2})", LogField.remote(peer),
+                    LogField.reason(why.label()), problem);
         }
         return -1;
     }
@@ -424,7 +426,9 @@ final class BlockingConnection implements Runnable {
         }
         closedBy = reason;
         counter.increment();
-        LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", remote, reason);
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", LogField.remote(remote), LogField.reason(reason));
+        }
         try {
             socket.close();
         } catch (IOException e) {
@@ -437,10 +441,14 @@ final class BlockingConnection implements Runnable {
             return; // we closed it ourselves, and said so
         }
         if (Disconnects.isPeerGone(e)) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", remote, e.getMessage());
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", LogField.remote(remote),
+                        LogField.reason(e.getMessage()));
+            }
             return;
         }
-        LOG.log(System.Logger.Level.WARNING, "connection from {0} failed: {1}", remote, e.toString());
+        LOG.log(System.Logger.Level.WARNING, "connection from {0} failed: {1}", LogField.remote(remote),
+                LogField.reason(e.toString()));
     }
 
     boolean isClosedByServer() {

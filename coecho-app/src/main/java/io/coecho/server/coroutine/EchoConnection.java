@@ -4,6 +4,7 @@ import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.Disconnects;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.timer.Timer;
+import io.coecho.server.LogField;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.proxy.ProxyHeaderParser;
 import io.coecho.server.proxy.ProxyRejection;
@@ -127,7 +128,7 @@ final class EchoConnection {
             }
             worker.connectionEnded(this);
             if (debug) {
-                LOG.log(System.Logger.Level.DEBUG, "{0}: closed", stream);
+                LOG.log(System.Logger.Level.DEBUG, "{0}: closed", LogField.connection(stream));
             }
         }
     }
@@ -176,7 +177,8 @@ final class EchoConnection {
     private int admit(MemorySegment buf, boolean debug) throws IOException {
         if (!worker.proxy.enabled() && worker.sources == null) {
             if (debug) {
-                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", stream, stream.remoteAddress());
+                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", LogField.connection(stream),
+                        LogField.remote(stream.remoteAddress()));
             }
             return 0;
         }
@@ -203,17 +205,18 @@ final class EchoConnection {
             if (sourceKey == null) {
                 worker.sourceLimited++;
                 if (debug) {
-                    LOG.log(System.Logger.Level.DEBUG, "{0}: closed at once: {1} has {2} connections open"
-                            + " (--max-connections-per-source)", stream, remote, String.valueOf(worker.sources.max()));
+                    LOG.log(System.Logger.Level.DEBUG, "{0}: from {1}, closed at once ({2})", LogField.connection(stream),
+                            LogField.remote(remote), LogField.reason("--max-connections-per-source " + worker.sources.max() + " open"));
                 }
                 return -1;
             }
         }
         if (debug) {
             if (headerKind == null) {
-                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", stream, remote);
+                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", LogField.connection(stream), LogField.remote(remote));
             } else {
-                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1} ({2} via {3})", stream, remote, headerKind, peer);
+                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1} ({2} via {3})", LogField.connection(stream),
+                        LogField.remote(remote), headerKind, LogField.proxy(peer));
             }
         }
         return early;
@@ -326,7 +329,8 @@ final class EchoConnection {
     /** The header is not complete yet: says so at TRACE (tests wait for it to send the rest). */
     private void incomplete(int received) {
         if (LOG.isLoggable(System.Logger.Level.TRACE)) {
-            LOG.log(System.Logger.Level.TRACE, "{0}: PROXY header incomplete after {1} bytes", stream, String.valueOf(received));
+            LOG.log(System.Logger.Level.TRACE, "{0}: PROXY header incomplete after {1} bytes", LogField.connection(stream),
+                    String.valueOf(received));
         }
     }
 
@@ -348,8 +352,8 @@ final class EchoConnection {
     private int refuse(ProxyRejection why, String problem) {
         worker.proxyRejected[why.ordinal()]++;
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: refused, PROXY header {1} ({2}); peer {3}", stream, why.label(),
-                    problem, peer);
+            LOG.log(System.Logger.Level.DEBUG, "{0}: from {1}, refused, PROXY header {2} ({3})", LogField.connection(stream),
+                    LogField.remote(peer), LogField.reason(why.label()), problem);
         }
         return -1;
     }
@@ -436,7 +440,7 @@ final class EchoConnection {
         if (awaitingHeader) {
             if (now - headerDeadline >= 0) {
                 worker.proxyRejected[ProxyRejection.TIMEOUT.ordinal()]++;
-                closeBy("refused, PROXY header timeout: not complete within --proxy-header-timeout; peer " + peer);
+                closeBy("refused, PROXY header timeout: not complete within --proxy-header-timeout");
             } else {
                 watchdog.reschedule(headerDeadline);
             }
@@ -469,7 +473,9 @@ final class EchoConnection {
     private void closeBy(String reason) {
         if (closedBy == null) {
             closedBy = reason;
-            LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", stream, reason);
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: closing ({1})", LogField.connection(stream), LogField.reason(reason));
+            }
             stream.close();
         }
     }
@@ -479,11 +485,14 @@ final class EchoConnection {
             return; // we closed it ourselves, and said so
         }
         if (Disconnects.isPeerGone(e)) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", stream, e.getMessage());
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: peer went away ({1})", LogField.connection(stream),
+                        LogField.reason(e.getMessage()));
+            }
             return;
         }
-        LOG.log(System.Logger.Level.WARNING, "{0} from {1}: connection failed: {2}", stream,
-                remote != null ? remote : stream.remoteAddress(), e.toString());
+        LOG.log(System.Logger.Level.WARNING, "{0} from {1}: connection failed: {2}", LogField.connection(stream),
+                LogField.remote(remote != null ? remote : stream.remoteAddress()), LogField.reason(e.toString()));
     }
 
     boolean isClosedByServer() {

@@ -8,7 +8,6 @@ import static io.coecho.runtime.linux.LinuxConstants.EPOLLOUT;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLPRI;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLLRDHUP;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLL_CTL_ADD;
-import static io.coecho.runtime.linux.LinuxConstants.EPOLL_CTL_DEL;
 import static io.coecho.runtime.linux.LinuxConstants.EPOLL_CTL_MOD;
 
 import io.coecho.runtime.reactor.EventLoop;
@@ -127,12 +126,17 @@ final class EpollPoller implements Poller {
         }
     }
 
-    /** Removes reg and closes its fd. */
+    /**
+     * Removes reg and closes its fd. No EPOLL_CTL_DEL first: closing the last descriptor of a file
+     * takes it out of every epoll set, and that saves a syscall per connection. Where another
+     * descriptor still holds the file for a moment (a child process between fork and exec), its
+     * entry lingers until that one closes, and whatever it reports carries a generation that no
+     * registration has: dispatch drops it.
+     */
     void deregisterAndClose(EpollRegistration reg) {
         if (byFd[reg.fd] == reg) {
             byFd[reg.fd] = null;
         }
-        sys.epollCtl(epfd, EPOLL_CTL_DEL, reg.fd, MemorySegment.NULL);
         sys.close(reg.fd);
     }
 

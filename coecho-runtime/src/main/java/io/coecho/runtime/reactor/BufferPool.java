@@ -3,19 +3,27 @@ package io.coecho.runtime.reactor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 
 /**
  * Native buffers of one size, lent to the loop's connections only while they need one: a connection
  * that is idle or keeping up holds none, so memory follows the data in flight, not the number of
  * connections.
  *
- * <p>Loop thread only. Keeps at most {@code maxIdle} free buffers; beyond that a returned buffer is
- * dropped and its memory freed by the garbage collector (each comes from an automatic arena).
+ * <p>Keeps at most {@code maxIdle} free buffers; a buffer returned beyond that is freed at once. Each
+ * buffer has a confined arena of its own, closed when the buffer is dropped: an automatic arena would
+ * free it only when a garbage collection runs, which in a server that allocates almost nothing may be
+ * never, so a burst of slow readers would leave its memory resident for good.
+ *
+ * <p>Loop thread only, construction aside (the arenas are the loop thread's). Lifecycle: buffers are
+ * made on demand; {@link #close()}, when the loop ends, frees every one, lent or not.
  */
 final class BufferPool {
     private final int bufferSize;
     private final int maxIdle;
     private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
+    /** Every live buffer's arena, lent or free. A put only when a buffer is made, so no allocation on reuse. */
+    private final HashMap<MemorySegment, Arena> arenas = new HashMap<>();
     private int lent;
 
     BufferPool(int bufferSize, int maxIdle) {
@@ -34,7 +42,9 @@ final class BufferPool {
     public MemorySegment acquire() {
         MemorySegment s = free.pollFirst();
         if (s == null) {
-            s = Arena.ofAuto().allocate(bufferSize, 64);
+            Arena arena = Arena.ofConfined();
+            s = arena.allocate(bufferSize, 64);
+            arenas.put(s, arena);
         }
         lent++;
         return s;
@@ -44,11 +54,27 @@ final class BufferPool {
         lent--;
         if (free.size() < maxIdle) {
             free.addFirst(s);
+        } else {
+            arenas.remove(s).close();
         }
     }
 
     /** Buffers currently lent out (a gauge for metrics and tests). */
     public int lent() {
         return lent;
+    }
+
+    /** Buffers that exist now, lent or free: what the pool holds of native memory, in buffers. */
+    int allocated() {
+        return arenas.size();
+    }
+
+    /** Frees every buffer. The loop has ended: no coroutine of it runs again to use one. */
+    void close() {
+        for (Arena arena : arenas.values()) {
+            arena.close();
+        }
+        arenas.clear();
+        free.clear();
     }
 }

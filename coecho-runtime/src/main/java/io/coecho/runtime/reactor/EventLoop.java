@@ -200,6 +200,7 @@ public final class EventLoop implements Executor {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "loop " + name + ": closing the poller failed", e);
             }
+            buffers.close(); // on this thread: their arenas are confined to it
             terminated.countDown();
         }
     }
