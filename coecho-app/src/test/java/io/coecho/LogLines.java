@@ -37,6 +37,11 @@ public final class LogLines {
         }
     }
 
+    /** A pattern for a host as the logs write it, before its port: {@code 127.0.0.1}, maybe after a slash. */
+    public static String host(String host) {
+        return "/?" + Pattern.quote(host.indexOf(':') >= 0 ? "[" + host + "]" : host);
+    }
+
     /** A pattern for an address as the logs write it: {@code 192.0.2.1:56324}, maybe after a slash. */
     public static String address(String host, int port) {
         String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
