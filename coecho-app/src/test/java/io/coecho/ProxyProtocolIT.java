@@ -253,6 +253,29 @@ class ProxyProtocolIT {
     }
 
     @ParameterizedTest
+    @MethodSource("io.coecho.ServerTarget#selected")
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void aGracefulShutdownEndsConnectionsStillAwaitingTheirHeader(ServerTarget target) throws Exception {
+        // Neither the header timeout nor the shutdown timeout may be what ends them: both are long.
+        try (LogCapture log = LogCapture.start(Level.FINEST);
+                TestServer server = TestServer.start(target, c -> c.proxy(new ProxyConfig(true, CidrList.LOOPBACK,
+                        Duration.ofSeconds(60))).shutdownTimeout(Duration.ofSeconds(60)));
+                Socket silent = server.connect();
+                Socket partial = server.connect()) {
+            partial.getOutputStream().write(ascii("PROXY TCP4 192.0.2.1"));
+            LogLines.await(log, 0, Pattern.compile("PROXY header incomplete after 20 bytes$"));
+            server.awaitStats("both accepted", s -> s.accepted() == 2);
+            server.server().close();
+            assertClosedUnechoed(silent, target + ": a connection that sent nothing yet");
+            assertClosedUnechoed(partial, target + ": a connection halfway through its header");
+            assertTrue(server.server().awaitTermination(Duration.ofSeconds(20)), target + ": terminated by the drain");
+            ServerStats s = server.server().stats();
+            assertEquals(0, s.cut(), target + ": " + s);
+            assertEquals(0, s.proxyRejected().total(), target + ": a drain is not a refusal: " + s);
+        }
+    }
+
+    @ParameterizedTest
     @MethodSource("udpTargets")
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void udpIgnoresIt(ServerTarget target) throws Exception {
