@@ -165,15 +165,21 @@ final class BlockingConnection implements Runnable {
      */
     private int admit(ByteBuffer buf, boolean debug) throws IOException {
         if (server.proxy.enabled()) {
-            if (!(peer instanceof InetSocketAddress p) || !server.proxy.trusted().contains(p.getAddress())) {
-                server.untrustedPeer(peer);
-                return refuse(ProxyRejection.UNTRUSTED, "not in --proxy-trusted");
+            int early;
+            try {
+                if (!(peer instanceof InetSocketAddress p) || !server.proxy.trusted().contains(p.getAddress())) {
+                    server.untrustedPeer(peer);
+                    return refuse(ProxyRejection.UNTRUSTED, "not in --proxy-trusted");
+                }
+                early = readProxyHeader(buf);
+            } finally {
+                // Whatever the outcome, the watchdog's header deadline no longer applies (a refusal
+                // must not also count as a timeout).
+                awaitingHeader = false;
             }
-            int early = readProxyHeader(buf);
             if (early < 0) {
                 return -1;
             }
-            awaitingHeader = false;
             lastActive = System.nanoTime();
             return admitSource(debug) ? early : -1;
         }
