@@ -12,6 +12,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ class HaproxyIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("targetsAndVersions")
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void theClientsAddressReachesCoechoThroughHaproxy(ServerTarget target, String sendProxy, @TempDir Path dir)
             throws Exception {
         byte[] payload = Traffic.payload(new Random(11), 256 * 1024);
@@ -147,7 +148,7 @@ class HaproxyIT {
 
         /** Polls the frontend until it accepts (true) or HAProxy has exited (false: its port was taken). */
         private boolean awaitListening() throws Exception {
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() - deadline < 0) {
                 if (!process.isAlive()) {
                     return false;
@@ -155,13 +156,15 @@ class HaproxyIT {
                 // From 127.0.0.3: this probe is a client session too, and must not pass for a check.
                 try (Socket s = new Socket()) {
                     s.bind(new InetSocketAddress("127.0.0.3", 0));
-                    s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
                     return true;
-                } catch (ConnectException e) {
+                } catch (ConnectException | SocketTimeoutException e) {
+                    // Not listening yet; or, on a starved machine, this thread did not run again before
+                    // its own connect timeout: ask again until the deadline.
                     Thread.sleep(10); // polling a condition with a deadline, not waiting for a guessed time
                 }
             }
-            throw new AssertionError("HAProxy not listening within 20 s: " + Files.readString(log));
+            throw new AssertionError("HAProxy not listening within 30 s: " + Files.readString(log));
         }
 
         /** A client connection to the frontend from host (a loopback address other than HAProxy's own). */

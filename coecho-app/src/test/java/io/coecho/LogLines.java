@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * <p>Stateless; any thread.
  */
 public final class LogLines {
-    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final Duration WAIT = Duration.ofSeconds(20);
 
     private LogLines() {}
 
