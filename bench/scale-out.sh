@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Scale-out, proven on one machine: three coecho instances behind HAProxy (mode tcp, balance
-# leastconn, a health check that sends a line and expects its echo), in a private network namespace
-# (unshare -n: loopback only, so fixed ports collide with nothing; needs root). While
-# `coecho bench --reconnect` runs through HAProxy, each instance in turn gets SIGTERM (it drains and
-# exits 0) and is started again; the next one is stopped only once HAProxy routes to it again.
+# leastconn, a health check that sends a line and expects its echo; PROXY protocol v2 on every
+# connection to an instance, checks included, so that each instance sees its clients' addresses), in
+# a private network namespace (unshare -n: loopback only, so fixed ports collide with nothing; needs
+# root). While `coecho bench --reconnect` runs through HAProxy, each instance in turn gets SIGTERM (it
+# drains and exits 0) and is started again; the next one is stopped only once HAProxy routes to it
+# again.
 #
 #   bench/scale-out.sh                       30 s of load on 100 connections
 #   bench/scale-out.sh -d 15s -c 50 -o out/  shorter, keeping every log in out/
@@ -19,15 +21,16 @@
 #                 bin/coecho works too)
 # Pass: the bench verified every echoed byte with zero errors (no connection refused, reset, early
 # EOF or mismatch) and counted reconnects; every drained instance exited 0; HAProxy sent client
-# sessions to every instance and none of them failed to connect. It prints a summary, and as its last
-# line on stdout "scale-out: {...}", the results as one JSON object.
+# sessions to every instance and none of them failed to connect; every instance read PROXY v2
+# headers (its clients', HAProxy's LOCAL checks) and refused none. It prints a summary, and as its
+# last line on stdout "scale-out: {...}", the results as one JSON object.
 # Exit status: 0 pass, 1 fail, 2 bad usage or a missing tool (haproxy, unshare, ip, root).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 
 duration=30s connections=100 size=64 out="" coecho="$root/coecho"
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     -d) [ $# -ge 2 ] || usage; duration="$2"; shift 2 ;;
@@ -105,8 +108,10 @@ bench_connected() { [ "$(hastat echo FRONTEND scur)" -ge "$connections" ] 2>/dev
 
 start_instance() { # start_instance N GENERATION
   local i="$1" log="$out/coecho-$1-$2.log"
+  # --proxy-protocol: HAProxy (send-proxy-v2) is on loopback, the default --proxy-trusted. Debug
+  # logging: a line per connection saying whose it is and what header it came with.
   "$coecho" serve --port "${ports[$((i - 1))]}" --bind 127.0.0.1 --threads 1 --shutdown-timeout 10s \
-    >"$log" 2>&1 </dev/null &
+    --proxy-protocol --log-level debug >"$log" 2>&1 </dev/null &
   pids[$((i - 1))]=$!
   await 60 "start-up line from instance $i" grep -q "listening on" "$log"
 }
@@ -135,12 +140,14 @@ backend coecho
   balance leastconn
   # Healthy means it echoes: send a line, expect the same line back.
   option tcp-check
-  tcp-check connect
+  # The check opens its connection with a PROXY header as the traffic does (v2 LOCAL: the
+  # balancer's own connection).
+  tcp-check connect send-proxy
   tcp-check send "coecho-health-check\\n"
   tcp-check expect string coecho-health-check
   # Check often; one failed check or one refused connection takes an instance out, one good
   # check puts it back.
-  default-server check inter 100ms fall 1 rise 1 observe layer4 error-limit 1 on-error mark-down
+  default-server check inter 100ms fall 1 rise 1 observe layer4 error-limit 1 on-error mark-down send-proxy-v2
   server s1 127.0.0.1:${ports[0]}
   server s2 127.0.0.1:${ports[1]}
   server s3 127.0.0.1:${ports[2]}
@@ -218,11 +225,19 @@ for line in open(f"{out}/haproxy.log"):
         sessions += 1
         refused += m.group(1)[1] == "C"
 served = {}
+# What each instance's debug lines say about the PROXY headers it read: client sessions (the
+# bench's connections, through HAProxy), HAProxy's own checks (LOCAL), and refusals (none).
+proxied = {}
 for i in (1, 2, 3):
     served[i] = []
+    proxied[f"s{i}"] = {"client": 0, "local": 0, "refused": 0}
     for gen in (1, 2):
-        m = re.search(r"(\d+) served in all", open(f"{out}/coecho-{i}-{gen}.log").read())
+        text = open(f"{out}/coecho-{i}-{gen}.log").read()
+        m = re.search(r"(\d+) served in all", text)
         served[i].append(int(m.group(1)) if m else None)
+        proxied[f"s{i}"]["client"] += len(re.findall(r"accepted from \S+ \(PROXY v2 via ", text))
+        proxied[f"s{i}"]["local"] += len(re.findall(r"accepted from \S+ \(PROXY v2 LOCAL via ", text))
+        proxied[f"s{i}"]["refused"] += len(re.findall(r"refused, PROXY header", text))
 if brc != 0:
     problems.append(f"the bench exited {brc}: " + open(f"{out}/bench.err").read().strip()[:400])
 errors = bench.get("errors", {})
@@ -235,6 +250,9 @@ for name, r in sorted(server.items()):
         problems.append(f"HAProxy sent no client session to {name}")
 if refused:
     problems.append(f"{refused} client session(s) found no instance to connect to (HAProxy log)")
+for name, p in sorted(proxied.items()):
+    if p["client"] == 0 or p["local"] == 0 or p["refused"] > 0:
+        problems.append(f"{name} read PROXY headers: {p} (expected client sessions, LOCAL checks, no refusal)")
 result = {
     "ok": not problems,
     "problems": problems,
@@ -247,6 +265,7 @@ result = {
                 "connect_retries": int(backend["wretr"]), "redispatches": int(backend["wredis"]),
                 "instance_down_events": {n: int(r["chkdown"]) for n, r in sorted(server.items())}},
     "served_per_instance_process": {f"s{i}": v for i, v in served.items()},
+    "proxy_headers_per_instance": proxied,
     "restarts": restarts,
 }
 print(f"scale-out: {result['haproxy']['client_sessions']} client sessions "

@@ -22,13 +22,16 @@ class LayersTest {
      * Each server package and the other server packages it may use. The coroutine engine runs UDP
      * echo on its loops; the admin side reads the UDP counters; the root starts the engines
      * ({@code Server.start}) and carries the UDP settings and counters in its config and interface.
+     * The PROXY protocol's pieces (the parser, its settings and refusal counts) are used by both
+     * engines, by the root's config and stats, and by the admin side's metrics; they use nothing.
      */
     private static final Map<String, Set<String>> SERVER_MAY_USE = Map.of(
-            S, Set.of(S + ".coroutine", S + ".blocking", S + ".udp"),
-            S + ".coroutine", Set.of(S, S + ".udp"),
-            S + ".blocking", Set.of(S),
+            S, Set.of(S + ".coroutine", S + ".blocking", S + ".udp", S + ".proxy"),
+            S + ".coroutine", Set.of(S, S + ".udp", S + ".proxy"),
+            S + ".blocking", Set.of(S, S + ".proxy"),
             S + ".udp", Set.of(S),
-            S + ".admin", Set.of(S, S + ".udp"));
+            S + ".proxy", Set.of(),
+            S + ".admin", Set.of(S, S + ".udp", S + ".proxy"));
 
     private final Map<String, Set<String>> refs = ClassReferences.read(Path.of("target/classes"));
 

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Scale-out behind a real balancer, through {@code bench/scale-out.sh} as an operator runs it: three
- * instances behind Debian's HAProxy in a private network namespace, {@code coecho bench --reconnect}
- * through HAProxy, every instance stopped with SIGTERM and started again in turn while it runs. The
+ * instances behind Debian's HAProxy (send-proxy-v2: each instance runs --proxy-protocol) in a private
+ * network namespace, {@code coecho bench --reconnect} through HAProxy, every instance stopped with
+ * SIGTERM and started again in turn while it runs. The
  * script waits for what the processes report (start-up lines, HAProxy's view of each instance),
  * never for a guessed time; this test checks its verdict and the facts behind it.
  *
@@ -48,6 +49,16 @@ class ScaleOutIT {
         for (int i = 1; i <= 3; i++) {
             assertTrue(Long.parseLong(perInstance.group(i)) > 0, "instance " + i + " served client sessions: " + report);
         }
+        // Every instance read PROXY v2 headers: its clients' through HAProxy and HAProxy's LOCAL checks.
+        Matcher proxied = Pattern.compile("\"(s\\d)\":\\{\"client\":(\\d+),\"local\":(\\d+),\"refused\":(\\d+)}").matcher(json);
+        int instances = 0;
+        while (proxied.find()) {
+            instances++;
+            assertTrue(Long.parseLong(proxied.group(2)) > 0 && Long.parseLong(proxied.group(3)) > 0,
+                    proxied.group(1) + " read client and LOCAL headers: " + report);
+            assertEquals("0", proxied.group(4), proxied.group(1) + " refused no header: " + report);
+        }
+        assertEquals(3, instances, "PROXY header counts for every instance: " + report);
         Matcher restart = Pattern.compile("\"drain_ms\":(\\d+),\"start_ms\":(\\d+),\"back_in_haproxy_ms\":(\\d+),"
                 + "\"drained\":(\\d+),\"cut\":(\\d+)").matcher(json);
         List<String> restarts = new ArrayList<>();

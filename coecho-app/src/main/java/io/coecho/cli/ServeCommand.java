@@ -68,6 +68,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-connections", defaultValue = "65536", description = "Open connections at most; at the limit new ones wait in the backlog (0: no limit). Default: ${DEFAULT-VALUE}.")
     int maxConnections;
 
+    @CommandLine.Mixin
+    ProxyOptions proxyOptions;
+
     @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationOption.class,
             description = "Close connections idle this long (0: never). Default: ${DEFAULT-VALUE}.")
     Duration idleTimeout;
@@ -159,6 +162,10 @@ final class ServeCommand implements Callable<Integer> {
         });
         LOG.log(System.Logger.Level.INFO, "listening on {0} ({1}) with the {2}",
                 format(server.address()), udpOptions.udp ? "tcp and udp" : "tcp", server.description());
+        if (config.proxy().enabled()) {
+            LOG.log(System.Logger.Level.INFO, "PROXY protocol (v1, v2) required on every TCP connection, from {0} only",
+                    config.proxy().trusted());
+        }
         if (ports.httpAddress() != null) {
             LOG.log(System.Logger.Level.INFO, "admin at http://{0}: /livez /readyz /metrics", format(ports.httpAddress()));
         }
@@ -225,7 +232,8 @@ final class ServeCommand implements Callable<Integer> {
                     .bufferSize((int) bufferSize).transport(TransportChoice.parse(transport)).engine(how)
                     .backlog(backlog != null ? backlog : ServerConfig.systemMaxBacklog()).maxConnections(maxConnections)
                     .idleTimeout(idleTimeout).writeTimeout(writeTimeout).shutdownTimeout(shutdownTimeout)
-                    .udp(udpOptions.config(how)).reusePort(reusePort).build();
+                    .udp(udpOptions.config(how)).reusePort(reusePort).proxy(proxyOptions.config())
+                    .maxConnectionsPerSource(proxyOptions.maxConnectionsPerSource).build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -26,6 +26,7 @@ public record LogField(String name, Object value) {
     public static final String CONNECTION = "connection";
     public static final String REMOTE = "remote";
     public static final String REASON = "reason";
+    public static final String PROXY = "proxy";
 
     /** The connection, as its stream names itself (e.g. {@code tcp fd=12}). */
     public static LogField connection(Object connection) {
@@ -35,6 +36,14 @@ public record LogField(String name, Object value) {
     /** The peer's address, written {@code host:port} or {@code [v6]:port}. */
     public static LogField remote(Object address) {
         return new LogField(REMOTE, address instanceof InetSocketAddress a && a.getAddress() != null ? format(a) : address);
+    }
+
+    /**
+     * The balancer a connection came through under --proxy-protocol (the socket's peer, when the
+     * remote address is the client's from the PROXY header), written as {@link #remote}.
+     */
+    public static LogField proxy(Object address) {
+        return new LogField(PROXY, remote(address).value());
     }
 
     /** Why something happened (a timeout, a shutdown, the peer's error). */

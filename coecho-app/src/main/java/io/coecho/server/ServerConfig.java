@@ -1,6 +1,8 @@
 package io.coecho.server;
 
 import io.coecho.runtime.TransportChoice;
+import io.coecho.server.proxy.ProxyConfig;
+import io.coecho.server.proxy.ProxyHeaderParser;
 import io.coecho.server.udp.UdpConfig;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -25,6 +27,10 @@ import java.util.Objects;
  * @param udp UDP echo on the same address and port, and its safeguards (off by default)
  * @param reusePort with several loops, one listener per loop (SO_REUSEPORT) where the transport has it,
  *     the kernel spreading connections; otherwise one acceptor deals connections out round-robin
+ * @param proxy the PROXY protocol: every TCP connection starts with a header that names the client
+ *     (off by default)
+ * @param maxConnectionsPerSource open connections at most from one source address, the PROXY
+ *     header's client when that is on, across all loops; beyond, a new one is closed at once (0: no limit)
  */
 public record ServerConfig(
         InetSocketAddress address,
@@ -38,7 +44,9 @@ public record ServerConfig(
         Duration writeTimeout,
         Duration shutdownTimeout,
         UdpConfig udp,
-        boolean reusePort) {
+        boolean reusePort,
+        ProxyConfig proxy,
+        int maxConnectionsPerSource) {
 
     public static final int DEFAULT_PORT = 8080;
     /**
@@ -57,6 +65,7 @@ public record ServerConfig(
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(udp, "udp");
+        Objects.requireNonNull(proxy, "proxy");
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
@@ -69,6 +78,13 @@ public record ServerConfig(
         if (maxConnections < 0) {
             throw new IllegalArgumentException("max connections must not be negative, got " + maxConnections);
         }
+        if (maxConnectionsPerSource < 0) {
+            throw new IllegalArgumentException("max connections per source must not be negative, got " + maxConnectionsPerSource);
+        }
+        if (proxy.enabled() && bufferSize < ProxyHeaderParser.MIN_BUFFER) {
+            throw new IllegalArgumentException("the PROXY protocol needs a buffer size of at least "
+                    + ProxyHeaderParser.MIN_BUFFER + " B, got " + bufferSize);
+        }
         for (Duration d : new Duration[] {idleTimeout, writeTimeout, shutdownTimeout}) {
             if (d.isNegative()) {
                 throw new IllegalArgumentException("durations must not be negative, got " + d);
@@ -79,7 +95,7 @@ public record ServerConfig(
     /**
      * A builder with the defaults an embedder or a test starts from: an ephemeral port on loopback,
      * one loop, the coroutines engine on the best transport here, no connection limit, no idle or
-     * write timeout, a 5 s graceful shutdown, UDP off. (The CLI sets every field from its options.)
+     * write timeout, a 5 s graceful shutdown, UDP and the PROXY protocol off, no per-source limit. (The CLI sets every field from its options.)
      */
     public static Builder builder() {
         return new Builder();
@@ -107,6 +123,8 @@ public record ServerConfig(
         private Duration shutdownTimeout = Duration.ofSeconds(5);
         private UdpConfig udp = UdpConfig.DEFAULTS;
         private boolean reusePort = true;
+        private ProxyConfig proxy = ProxyConfig.OFF;
+        private int maxConnectionsPerSource;
 
         private Builder() {}
 
@@ -123,6 +141,8 @@ public record ServerConfig(
             shutdownTimeout = c.shutdownTimeout;
             udp = c.udp;
             reusePort = c.reusePort;
+            proxy = c.proxy;
+            maxConnectionsPerSource = c.maxConnectionsPerSource;
         }
 
         public Builder address(InetSocketAddress address) {
@@ -187,10 +207,21 @@ public record ServerConfig(
             return this;
         }
 
+        /** The PROXY protocol ({@code proxy(ProxyConfig.from(CidrList.LOOPBACK))}: on, for local balancers). */
+        public Builder proxy(ProxyConfig proxy) {
+            this.proxy = proxy;
+            return this;
+        }
+
+        public Builder maxConnectionsPerSource(int max) {
+            this.maxConnectionsPerSource = max;
+            return this;
+        }
+
         /** The configuration; throws IllegalArgumentException (or NullPointerException) if a field is wrong. */
         public ServerConfig build() {
             return new ServerConfig(address, threads, bufferSize, transport, engine, backlog, maxConnections,
-                    idleTimeout, writeTimeout, shutdownTimeout, udp, reusePort);
+                    idleTimeout, writeTimeout, shutdownTimeout, udp, reusePort, proxy, maxConnectionsPerSource);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.coecho.server;
 
+import io.coecho.server.proxy.ProxyRejections;
+
 /**
  * A snapshot of a server's counters.
  *
@@ -16,17 +18,22 @@ package io.coecho.server;
  * @param admissionWaits times the acceptor paused at --max-connections, leaving clients in the backlog
  * @param writeWaits echo writes that had to wait for the peer to read, in all
  * @param writesWaiting echo writes waiting for the peer to read right now (slow or stuck readers)
+ * @param sourceLimited connections closed at once: their source was at --max-connections-per-source
+ * @param proxyRejected connections closed before any echo under --proxy-protocol, by reason
  */
 public record ServerStats(long active, long accepted, long closed, long bytesIn, long bytesOut, long idleTimeouts,
-        long writeTimeouts, long drained, long cut, long acceptErrors, long admissionWaits, long writeWaits, long writesWaiting) {
+        long writeTimeouts, long drained, long cut, long acceptErrors, long admissionWaits, long writeWaits, long writesWaiting,
+        long sourceLimited, ProxyRejections proxyRejected) {
 
     /** The sum of two snapshots. */
     public ServerStats plus(ServerStats o) {
         return new ServerStats(active + o.active, accepted + o.accepted, closed + o.closed, bytesIn + o.bytesIn,
                 bytesOut + o.bytesOut, idleTimeouts + o.idleTimeouts, writeTimeouts + o.writeTimeouts,
                 drained + o.drained, cut + o.cut, acceptErrors + o.acceptErrors,
-                admissionWaits + o.admissionWaits, writeWaits + o.writeWaits, writesWaiting + o.writesWaiting);
+                admissionWaits + o.admissionWaits, writeWaits + o.writeWaits, writesWaiting + o.writesWaiting,
+                sourceLimited + o.sourceLimited, proxyRejected.plus(o.proxyRejected));
     }
 
-    public static final ServerStats ZERO = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final ServerStats ZERO = new ServerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            ProxyRejections.ZERO);
 }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.coecho.runtime.TransportChoice;
+import io.coecho.server.proxy.CidrList;
+import io.coecho.server.proxy.ProxyConfig;
 import io.coecho.server.udp.UdpConfig;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -25,6 +27,8 @@ class ServerConfigTest {
         assertEquals(Duration.ZERO, c.idleTimeout());
         assertEquals(Duration.ofSeconds(5), c.shutdownTimeout());
         assertEquals(UdpConfig.DEFAULTS, c.udp());
+        assertEquals(ProxyConfig.OFF, c.proxy());
+        assertEquals(0, c.maxConnectionsPerSource());
     }
 
     @Test
@@ -32,7 +36,7 @@ class ServerConfigTest {
         ServerConfig c = ServerConfig.builder().threads(3).transport(TransportChoice.NIO).reusePort(false).build();
         ServerConfig d = c.toBuilder().maxConnections(10).build();
         assertEquals(new ServerConfig(c.address(), 3, c.bufferSize(), TransportChoice.NIO, c.engine(), c.backlog(), 10,
-                c.idleTimeout(), c.writeTimeout(), c.shutdownTimeout(), c.udp(), false), d);
+                c.idleTimeout(), c.writeTimeout(), c.shutdownTimeout(), c.udp(), false, c.proxy(), 0), d);
         assertEquals(c, d.toBuilder().maxConnections(0).build());
     }
 
@@ -42,6 +46,10 @@ class ServerConfigTest {
                 () -> ServerConfig.builder().threads(0).build());
         assertEquals("threads must be at least 1, got 0", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> UdpConfig.builder().maxDatagram(70_000).build());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ServerConfig.builder().bufferSize(64).proxy(ProxyConfig.from(CidrList.LOOPBACK)).build());
+        assertEquals("the PROXY protocol needs a buffer size of at least 128 B, got 64", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.builder().maxConnectionsPerSource(-1).build());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.coecho.server.admin;
 import io.coecho.runtime.reactor.LoopStats;
 import io.coecho.server.Server;
 import io.coecho.server.ServerStats;
+import io.coecho.server.proxy.ProxyRejection;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
@@ -58,12 +59,29 @@ public final class ServerMetrics implements MultiCollector {
                 s -> s.idleTimeouts()));
         out.metricSnapshot(counter("coecho_write_timeouts", "Connections closed because the peer stopped reading.",
                 null, loops, s -> s.writeTimeouts()));
+        out.metricSnapshot(counter("coecho_connections_source_limited",
+                "Connections closed at once: their source had --max-connections-per-source open.", null, loops,
+                s -> s.sourceLimited()));
+        out.metricSnapshot(proxyRejected(loops));
         if (!work.isEmpty()) {
             out.metricSnapshot(counter("coecho_loop_busy_seconds", "Time each event loop spent working, not waiting.",
                     Unit.SECONDS, work, l -> l.busyNanos() / 1e9));
             out.metricSnapshot(counter("coecho_loop_turns", "Event loop iterations.", null, work, l -> l.turns()));
         }
         return out.build();
+    }
+
+    /** coecho_proxy_header_rejected_total{loop, reason}: every reason, zeros too, so rates need no absent(). */
+    private static CounterSnapshot proxyRejected(List<ServerStats> loops) {
+        CounterSnapshot.Builder b = CounterSnapshot.builder().name("coecho_proxy_header_rejected")
+                .help("Connections closed before any echo under --proxy-protocol, by reason.");
+        for (int i = 0; i < loops.size(); i++) {
+            for (ProxyRejection r : ProxyRejection.values()) {
+                b.dataPoint(CounterDataPointSnapshot.builder().labels(loop(i).add("reason", r.label()))
+                        .value(loops.get(i).proxyRejected().count(r)).build());
+            }
+        }
+        return b.build();
     }
 
     private static GaugeSnapshot gauge(String name, String help, List<ServerStats> loops, ToLongFunction<ServerStats> f) {

@@ -3,8 +3,13 @@ package io.coecho.server.blocking;
 import io.coecho.runtime.net.Disconnects;
 import io.coecho.server.LogField;
 import io.coecho.server.ServerConfig;
+import io.coecho.server.proxy.ProxyHeaderParser;
+import io.coecho.server.proxy.ProxyRejection;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -17,7 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One client connection on a blocking engine: the seed's {@code handle_connection} written as plain
  * blocking code, read then write back, with the same behaviour as the coroutine engine's EchoConnection:
- * half-close at the peer's EOF, quiet ends for resets, idle and write timeouts, and draining.
+ * half-close at the peer's EOF, quiet ends for resets, idle and write timeouts, draining, and the
+ * same admission (a trusted peer and its PROXY header under --proxy-protocol, the per-source limit).
  *
  * <p>Runs on its own thread (virtual or platform). Other threads only close it ({@link #closeBy}) or
  * wake it for draining ({@link #wakeIfReading}), and the watchdog reads its timestamps.
@@ -28,7 +34,10 @@ final class BlockingConnection implements Runnable {
 
     private final BlockingServer server;
     private final SocketChannel socket;
-    private final SocketAddress remote;
+    /** Whom it serves, in logs and per-source counts: the PROXY header's client once read, else the peer. */
+    private volatile SocketAddress remote;
+    /** The socket's peer (under --proxy-protocol, the balancer). */
+    private final SocketAddress peer;
     /** Whether anyone reads the timestamps: without timeouts the hot path takes no clock reading. */
     private final boolean timed;
     /** nanoTime of the last activity, a read or a completed echo write (as in EchoConnection). */
@@ -42,8 +51,18 @@ final class BlockingConnection implements Runnable {
     private InputStream drainInput;
     /** A drain found nothing more to read while the peer's side was still open: linger before closing. */
     private boolean drainedFirst;
+    /** The PROXY header is still awaited, until headerDeadline (nanoTime) when that is set. */
+    private volatile boolean awaitingHeader;
+    private final long headerDeadline;
+    /** What the PROXY header was ("PROXY v2"), or null without one. */
+    private String headerKind;
+    /** The --max-connections-per-source slot held (the SourceLimit key), or null. */
+    private InetAddress sourceKey;
 
-    BlockingConnection(BlockingServer server, SocketChannel socket, boolean timed) {
+    /** headerRead: the server began draining while the header was awaited. */
+    private static final int DRAINED = -2;
+
+    BlockingConnection(BlockingServer server, SocketChannel socket, boolean timed, long headerNanos) {
         this.server = server;
         this.socket = socket;
         this.timed = timed;
@@ -54,7 +73,10 @@ final class BlockingConnection implements Runnable {
             r = null;
         }
         this.remote = r;
+        this.peer = r;
         this.lastActive = System.nanoTime();
+        this.awaitingHeader = server.proxy.enabled() && headerNanos > 0;
+        this.headerDeadline = lastActive + headerNanos;
     }
 
     /** Loads this class while file descriptors are plentiful: out of fds, a class may not load. */
@@ -64,14 +86,18 @@ final class BlockingConnection implements Runnable {
     public void run() {
         ByteBuffer buf = null;
         boolean debug = LOG.isLoggable(System.Logger.Level.DEBUG);
-        if (debug) {
-            LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", LogField.remote(remote));
-        }
         try (socket) {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             // Urgent data (MSG_OOB) stays in the stream and is echoed like any byte (RFC 862, RFC 6093).
             socket.socket().setOOBInline(true);
             buf = server.takeBuffer();
+            int early = admit(buf, debug);
+            if (early < 0) {
+                return; // refused (counted and logged) or drained: closed with nothing echoed
+            }
+            if (early > 0) {
+                writeBack(buf, early); // what followed the PROXY header in its segment, before any read
+            }
             echo(buf);
             // The peer shut down its side (or we drained) and has every byte back: now ours, then close.
             socket.shutdownOutput();
@@ -85,6 +111,9 @@ final class BlockingConnection implements Runnable {
         } finally {
             if (buf != null) {
                 server.giveBack(buf);
+            }
+            if (sourceKey != null) {
+                server.sources.release(sourceKey);
             }
             server.connectionEnded(this);
             if (debug) {
@@ -100,27 +129,176 @@ final class BlockingConnection implements Runnable {
             if (n < 0) {
                 return;
             }
-            server.bytesIn.add(n);
-            buf.flip();
-            long start = System.nanoTime();
-            writingSince = start;
-            // Virtual threads: a blocking write returns after the first bytes go out, and anything left
-            // means the send buffer is full. Platform threads: the write blocks inside the kernel until
-            // all is queued, so only its duration tells. Either way, a write that waited for the peer
-            // is counted (writeWaits); a peer that never reads is cut by the watchdog.
-            socket.write(buf);
-            boolean waited = buf.hasRemaining();
-            while (buf.hasRemaining()) {
-                socket.write(buf);
-            }
-            long end = System.nanoTime();
-            if (waited || end - start >= STALLED_NANOS) {
-                server.writeWaits.increment();
-            }
-            lastActive = end;
-            writingSince = 0;
-            server.bytesOut.add(n);
+            writeBack(buf, n);
         }
+    }
+
+    /** Writes back buf[0, n), counted and timed. */
+    private void writeBack(ByteBuffer buf, int n) throws IOException {
+        server.bytesIn.add(n);
+        buf.position(0).limit(n);
+        long start = System.nanoTime();
+        writingSince = start;
+        // Virtual threads: a blocking write returns after the first bytes go out, and anything left
+        // means the send buffer is full. Platform threads: the write blocks inside the kernel until
+        // all is queued, so only its duration tells. Either way, a write that waited for the peer
+        // is counted (writeWaits); a peer that never reads is cut by the watchdog.
+        socket.write(buf);
+        boolean waited = buf.hasRemaining();
+        while (buf.hasRemaining()) {
+            socket.write(buf);
+        }
+        long end = System.nanoTime();
+        if (waited || end - start >= STALLED_NANOS) {
+            server.writeWaits.increment();
+        }
+        lastActive = end;
+        writingSince = 0;
+        server.bytesOut.add(n);
+    }
+
+    /**
+     * Admission, before any echo, as the coroutine engine's EchoConnection.admit: a trusted peer and
+     * its PROXY header under --proxy-protocol, then a slot under --max-connections-per-source.
+     * Returns how many bytes followed the header, at buf[0, n), to be echoed first; -1 when refused
+     * (counted, logged at DEBUG) or drained meanwhile.
+     */
+    private int admit(ByteBuffer buf, boolean debug) throws IOException {
+        if (server.proxy.enabled()) {
+            int early;
+            try {
+                if (!(peer instanceof InetSocketAddress p) || !server.proxy.trusted().contains(p.getAddress())) {
+                    server.untrustedPeer(peer);
+                    return refuse(ProxyRejection.UNTRUSTED, "not in --proxy-trusted");
+                }
+                early = readProxyHeader(buf);
+            } finally {
+                // Whatever the outcome, the watchdog's header deadline no longer applies (a refusal
+                // must not also count as a timeout).
+                awaitingHeader = false;
+            }
+            if (early < 0) {
+                return -1;
+            }
+            lastActive = System.nanoTime();
+            return admitSource(debug) ? early : -1;
+        }
+        return admitSource(debug) ? 0 : -1;
+    }
+
+    private boolean admitSource(boolean debug) {
+        if (server.sources != null && remote instanceof InetSocketAddress r) {
+            sourceKey = server.sources.tryAcquire(r.getAddress());
+            if (sourceKey == null) {
+                server.sourceLimited.increment();
+                if (debug) {
+                    LOG.log(System.Logger.Level.DEBUG, "connection from {0}: closed at once ({1})", LogField.remote(remote),
+                            LogField.reason("--max-connections-per-source " + server.sources.max() + " open"));
+                }
+                return false;
+            }
+        }
+        if (debug) {
+            if (headerKind == null) {
+                LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0}", LogField.remote(remote));
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, "connection accepted from {0} ({1} via {2})", LogField.remote(remote),
+                        headerKind, LogField.proxy(peer));
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Reads the PROXY header into this connection's buffer and parses it there, in place (the
+     * coroutine engine does the same in its loop's scratch buffer). Returns the count of bytes that
+     * followed it, moved to buf[0, n); -1 if refused or drained.
+     */
+    private int readProxyHeader(ByteBuffer buf) throws IOException {
+        ProxyHeaderParser parser = new ProxyHeaderParser();
+        MemorySegment in = MemorySegment.ofBuffer(buf.clear());
+        int have = 0;
+        while (true) {
+            buf.limit(buf.capacity()).position(have);
+            int n = headerRead(buf);
+            if (n == DRAINED) {
+                return -1;
+            }
+            if (n < 0) {
+                return refuse(ProxyRejection.TRUNCATED, "closed before the header was complete");
+            }
+            int total = have + n;
+            int length = parser.parse(in, total);
+            if (length == ProxyHeaderParser.INCOMPLETE) {
+                have = total;
+                incomplete(have);
+                continue;
+            }
+            if (length == ProxyHeaderParser.REJECTED) {
+                return refuse(parser.rejection(), parser.problem());
+            }
+            headerKind = parser.kind();
+            if (!parser.local()) {
+                remote = parser.source();
+            }
+            // What follows the header starts at from, in buf[0, total). A long v2 header (TLVs) may
+            // not be all in yet: read the rest and drop it.
+            int from = length;
+            for (int rest = length - total; rest > 0; ) {
+                incomplete(length - rest);
+                buf.clear();
+                n = headerRead(buf);
+                if (n == DRAINED) {
+                    return -1;
+                }
+                if (n < 0) {
+                    return refuse(ProxyRejection.TRUNCATED, "closed before the header was complete");
+                }
+                total = n;
+                from = Math.min(rest, n);
+                rest -= from;
+            }
+            MemorySegment.copy(in, from, in, 0, total - from);
+            return total - from;
+        }
+    }
+
+    /** The header is not complete yet: says so at TRACE (tests wait for it to send the rest). */
+    private void incomplete(long received) {
+        if (LOG.isLoggable(System.Logger.Level.TRACE)) {
+            LOG.log(System.Logger.Level.TRACE, "connection from {0}: PROXY header incomplete after {1} bytes",
+                    LogField.remote(peer), String.valueOf(received));
+        }
+    }
+
+    /** A read while the header is awaited: the count, -1 at EOF or a reset, or DRAINED. */
+    private int headerRead(ByteBuffer buf) throws IOException {
+        reading = true; // the drain handshake, as in receive
+        if (server.draining) {
+            reading = false;
+            return DRAINED;
+        }
+        try {
+            int n = socket.read(buf);
+            return n < 0 && server.draining ? DRAINED : n;
+        } catch (IOException e) {
+            if (closedBy == null && Disconnects.isPeerGone(e)) {
+                return -1;
+            }
+            throw e;
+        } finally {
+            reading = false;
+        }
+    }
+
+    /** Counts a refusal and says so at DEBUG; returns -1 for admit's caller. */
+    private int refuse(ProxyRejection why, String problem) {
+        server.proxyRejected[why.ordinal()].increment();
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "connection from {0}: refused, PROXY header {1} ({2})", LogField.remote(peer),
+                    LogField.reason(why.label()), problem);
+        }
+        return -1;
     }
 
     /** Reads, or while draining takes only what has already arrived (-1 when that is all). */
@@ -222,6 +400,13 @@ final class BlockingConnection implements Runnable {
 
     /** Closes for a timeout: called by the watchdog with its clock reading. */
     void checkTimeouts(long now, long idleNanos, long writeNanos) {
+        if (awaitingHeader) {
+            if (now - headerDeadline >= 0) {
+                closeBy("refused, PROXY header timeout: not complete within --proxy-header-timeout",
+                        server.proxyRejected[ProxyRejection.TIMEOUT.ordinal()]);
+            }
+            return;
+        }
         long since = writingSince;
         if (since != 0) {
             if (writeNanos > 0 && now - since >= writeNanos) {

@@ -6,6 +6,10 @@ import io.coecho.server.Engine;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
+import io.coecho.server.SourceLimit;
+import io.coecho.server.proxy.ProxyConfig;
+import io.coecho.server.proxy.ProxyRejection;
+import io.coecho.server.proxy.ProxyRejections;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -51,6 +55,10 @@ public final class BlockingServer implements Server {
     private final Semaphore slots;
     private final Watchdog watchdog;
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicBoolean untrustedWarned = new AtomicBoolean();
+    final ProxyConfig proxy;
+    /** --max-connections-per-source, shared by all connection threads (null: no limit). */
+    final SourceLimit sources;
     private final Thread acceptor;
     private volatile boolean acceptorDone;
     private boolean limitLogged; // acceptor only
@@ -69,6 +77,9 @@ public final class BlockingServer implements Server {
     final LongAdder drained = new LongAdder();
     final LongAdder cut = new LongAdder();
     final LongAdder writeWaits = new LongAdder();
+    final LongAdder sourceLimited = new LongAdder();
+    /** Connections refused under --proxy-protocol, by {@link ProxyRejection#ordinal()}. */
+    final LongAdder[] proxyRejected = new LongAdder[ProxyRejection.COUNT];
 
     private BlockingServer(ServerConfig config, ServerSocketChannel listener) throws IOException {
         this.config = config;
@@ -78,7 +89,13 @@ public final class BlockingServer implements Server {
                 ? Thread.ofVirtual().name("coecho-conn-", 0)
                 : Thread.ofPlatform().name("coecho-conn-", 0);
         this.slots = config.maxConnections() > 0 ? new Semaphore(config.maxConnections()) : null;
-        this.watchdog = new Watchdog(this, config.idleTimeout(), config.writeTimeout());
+        this.proxy = config.proxy();
+        this.sources = SourceLimit.of(config.maxConnectionsPerSource());
+        for (int i = 0; i < proxyRejected.length; i++) {
+            proxyRejected[i] = new LongAdder();
+        }
+        this.watchdog = new Watchdog(this, config.idleTimeout(), config.writeTimeout(),
+                proxy.enabled() ? proxy.headerTimeout() : Duration.ZERO);
         // The acceptor runs like the connections. A virtual one also makes the JDK set up its
         // pollers now, while file descriptors are plentiful, rather than at the first busy moment.
         Thread.Builder a = config.engine() == Engine.VIRTUAL_THREADS ? Thread.ofVirtual() : Thread.ofPlatform();
@@ -142,7 +159,7 @@ public final class BlockingServer implements Server {
 
     /** Starts the connection's thread; on failure closes the socket and rethrows. */
     private void serve(SocketChannel socket) throws IOException {
-        BlockingConnection c = new BlockingConnection(this, socket, watchdog.watchesTimeouts());
+        BlockingConnection c = new BlockingConnection(this, socket, watchdog.watchesTimeouts(), watchdog.headerNanos());
         connections.add(c);
         accepted++;
         try {
@@ -196,6 +213,17 @@ public final class BlockingServer implements Server {
         }
     }
 
+    /**
+     * A peer outside --proxy-trusted was refused: the first time, say so loudly (a missing
+     * --proxy-trusted would refuse every balancer); the connection says it at DEBUG. Any thread.
+     */
+    void untrustedPeer(java.net.SocketAddress peer) {
+        if (untrustedWarned.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "closed a connection from {0}: not in --proxy-trusted ({1});"
+                    + " further ones are logged at DEBUG and counted", peer, proxy.trusted());
+        }
+    }
+
     Set<BlockingConnection> connections() {
         return connections;
     }
@@ -232,7 +260,15 @@ public final class BlockingServer implements Server {
         long closedNow = closed.sum();
         return new ServerStats(Math.max(0, accepted - closedNow), accepted, closedNow, bytesIn.sum(), bytesOut.sum(),
                 idleTimeouts.sum(), writeTimeouts.sum(), drained.sum(), cut.sum(), acceptErrors,
-                admissionWaits, writeWaits.sum(), writesStalled());
+                admissionWaits, writeWaits.sum(), writesStalled(), sourceLimited.sum(), rejections());
+    }
+
+    private ProxyRejections rejections() {
+        long[] byReason = new long[proxyRejected.length];
+        for (int i = 0; i < byReason.length; i++) {
+            byReason[i] = proxyRejected[i].sum();
+        }
+        return ProxyRejections.of(byReason);
     }
 
     @Override

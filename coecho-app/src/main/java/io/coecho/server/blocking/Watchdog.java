@@ -22,7 +22,11 @@ final class Watchdog implements Runnable {
     private final BlockingServer server;
     private final long idleNanos;
     private final long writeNanos;
-    /** How often it scans: a quarter of the shortest timeout, so a timeout fires at most 25% late. */
+    private final long headerNanos;
+    /**
+     * How often it scans: a quarter of the shortest timeout (the PROXY header's too), so a timeout
+     * fires at most 25% late.
+     */
     private final long periodNanos;
     private final Object lock = new Object();
     private long cutAt = Long.MAX_VALUE; // guarded by lock
@@ -30,13 +34,14 @@ final class Watchdog implements Runnable {
     private long pokes;
     private final CountDownLatch terminated = new CountDownLatch(1);
 
-    Watchdog(BlockingServer server, Duration idleTimeout, Duration writeTimeout) {
+    Watchdog(BlockingServer server, Duration idleTimeout, Duration writeTimeout, Duration headerTimeout) {
         this.server = server;
         this.idleNanos = idleTimeout.toNanos();
         this.writeNanos = writeTimeout.toNanos();
-        long shortest = Long.MAX_VALUE;
+        this.headerNanos = headerTimeout.toNanos();
+        long shortest = headerNanos > 0 ? headerNanos : Long.MAX_VALUE;
         if (idleNanos > 0) {
-            shortest = idleNanos;
+            shortest = Math.min(shortest, idleNanos);
         }
         if (writeNanos > 0) {
             shortest = Math.min(shortest, writeNanos);
@@ -47,6 +52,11 @@ final class Watchdog implements Runnable {
     /** Whether connections need to keep timestamps at all. */
     boolean watchesTimeouts() {
         return periodNanos > 0;
+    }
+
+    /** How long a PROXY header may take, in nanoseconds (0: no limit). */
+    long headerNanos() {
+        return headerNanos;
     }
 
     /** Cut whatever is still open at this nanoTime (the earliest of all calls wins). Any thread. */

@@ -8,6 +8,7 @@ import io.coecho.server.PortProbe;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
+import io.coecho.server.SourceLimit;
 import io.coecho.server.udp.UdpEchoService;
 import io.coecho.server.udp.UdpStats;
 import java.io.IOException;
@@ -38,6 +39,9 @@ public final class CoroutineServer implements Server {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicBoolean atLimit = new AtomicBoolean();
     private final int maxConnections;
+    /** --max-connections-per-source, across loops (null: no limit); see SourceLimit for why shared. */
+    private final SourceLimit sources;
+    private final AtomicBoolean untrustedWarned = new AtomicBoolean();
     private InetSocketAddress address;
     /** One acceptor deals connections out to all loops (no SO_REUSEPORT). */
     private boolean dealing;
@@ -47,6 +51,7 @@ public final class CoroutineServer implements Server {
         this.config = config;
         this.transport = transport;
         this.maxConnections = config.maxConnections();
+        this.sources = SourceLimit.of(config.maxConnectionsPerSource());
     }
 
     public static CoroutineServer start(ServerConfig config) throws IOException {
@@ -195,6 +200,21 @@ public final class CoroutineServer implements Server {
     @Override
     public List<io.coecho.runtime.reactor.LoopStats> loopStats() {
         return workers.stream().map(w -> w.loop.stats()).toList();
+    }
+
+    SourceLimit sources() {
+        return sources;
+    }
+
+    /**
+     * A peer outside --proxy-trusted was refused: the first time, say so loudly (a missing
+     * --proxy-trusted would refuse every balancer); the connection says it at DEBUG. Any loop thread.
+     */
+    void untrustedPeer(InetSocketAddress peer) {
+        if (untrustedWarned.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "closed a connection from {0}: not in --proxy-trusted ({1});"
+                    + " further ones are logged at DEBUG and counted", peer, config.proxy().trusted());
+        }
     }
 
     /** Logs the first time an acceptor meets the limit in an episode, and the end of the episode. */

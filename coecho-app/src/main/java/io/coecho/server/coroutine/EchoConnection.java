@@ -6,8 +6,13 @@ import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.timer.Timer;
 import io.coecho.server.LogField;
 import io.coecho.server.ServerConfig;
+import io.coecho.server.proxy.ProxyHeaderParser;
+import io.coecho.server.proxy.ProxyRejection;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 
@@ -16,6 +21,9 @@ import java.time.Duration;
  * read and write-back that reads like blocking code, plus what production needs around it.
  *
  * <ul>
+ *   <li>Admission ({@link #admit}): under --proxy-protocol, a trusted peer and a valid PROXY header
+ *       first, read in the loop's scratch buffer and never echoed; the client it names is what the
+ *       logs and --max-connections-per-source see.
  *   <li>Memory: it reads into the loop's shared scratch buffer; only when the peer is slow does the
  *       stream borrow a buffer for the unsent rest, so an idle connection holds no buffer at all.
  *   <li>Flow control: while a write waits for the peer to read, the connection reads nothing more.
@@ -43,6 +51,8 @@ final class EchoConnection {
     };
 
     private static final int ROUND_TRIPS_PER_CALL = 64;
+    /** headerRead: the server began draining while the header was awaited. */
+    private static final int DRAINED = -2;
 
     private final Worker worker;
     private final TcpStream stream;
@@ -59,6 +69,17 @@ final class EchoConnection {
     private boolean drainedFirst;
     /** Why the server closed it (timeouts, shutdown), or null while the peer decides. */
     private String closedBy;
+    /** Whom it serves, in logs and per-source counts: the PROXY header's client, else the peer; null until looked up. */
+    private InetSocketAddress remote;
+    /** The socket's peer (under --proxy-protocol, the balancer), when looked up. */
+    private InetSocketAddress peer;
+    /** What the PROXY header was ("PROXY v2"), or null without one. */
+    private String headerKind;
+    /** The PROXY header is still awaited; the watchdog applies headerDeadline alone meanwhile. */
+    private boolean awaitingHeader;
+    private long headerDeadline;
+    /** The --max-connections-per-source slot held (the SourceLimit key), or null. */
+    private InetAddress sourceKey;
 
     EchoConnection(Worker worker, TcpStream stream) {
         this.worker = worker;
@@ -70,18 +91,24 @@ final class EchoConnection {
     }
 
     private void serve() {
-        if (worker.watchdogPeriodNanos > 0) {
+        boolean header = worker.headerTimeoutNanos > 0;
+        if (worker.watchdogPeriodNanos > 0 || header) {
             lastActive = System.nanoTime();
             watchdog = worker.loop.timers().newTimer(this::watch);
-            watchdog.reschedule(lastActive + worker.watchdogPeriodNanos);
+            awaitingHeader = header;
+            headerDeadline = lastActive + worker.headerTimeoutNanos;
+            watchdog.reschedule(header ? headerDeadline : lastActive + worker.watchdogPeriodNanos);
         }
         MemorySegment buf = worker.loop.scratch();
         boolean debug = LOG.isLoggable(System.Logger.Level.DEBUG);
-        if (debug) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", LogField.connection(stream),
-                    LogField.remote(stream.remoteAddress()));
-        }
         try (stream) {
+            int early = admit(buf, debug);
+            if (early < 0) {
+                return; // refused (counted and logged) or drained: closed with nothing echoed
+            }
+            if (early > 0) {
+                echo(buf, early); // what followed the PROXY header in its segment, before any read
+            }
             while (echoSome(buf)) {
                 // a batch of round trips per call: see echoSome
             }
@@ -95,6 +122,9 @@ final class EchoConnection {
         } finally {
             if (watchdog != null) {
                 watchdog.cancel();
+            }
+            if (sourceKey != null) {
+                worker.sources.release(sourceKey);
             }
             worker.connectionEnded(this);
             if (debug) {
@@ -119,17 +149,213 @@ final class EchoConnection {
             if (n < 0) {
                 return false;
             }
-            worker.bytesIn += n;
-            if (watchdog != null) {
-                writingSince = System.nanoTime();
-            }
-            stream.write(buf.asSlice(0, n));
-            if (watchdog != null) {
-                wrote();
-            }
-            worker.bytesOut += n;
+            echo(buf, n);
         }
         return true;
+    }
+
+    /** Writes back buf[0, n), counted and timed. */
+    private void echo(MemorySegment buf, int n) throws IOException {
+        worker.bytesIn += n;
+        if (watchdog != null) {
+            writingSince = System.nanoTime();
+        }
+        stream.write(buf.asSlice(0, n));
+        if (watchdog != null) {
+            wrote();
+        }
+        worker.bytesOut += n;
+    }
+
+    /**
+     * Admission, before any echo. Under --proxy-protocol the peer must be in --proxy-trusted and send
+     * a valid header, whose client then stands for the connection; with --max-connections-per-source
+     * that client (or the peer) must have fewer than the limit open, across all loops. Returns how
+     * many bytes followed the header in its reads, moved to buf[0, n) to be echoed first; or -1 when
+     * the connection is refused (counted, logged at DEBUG; the caller closes it) or drained meanwhile.
+     */
+    private int admit(MemorySegment buf, boolean debug) throws IOException {
+        if (!worker.proxy.enabled() && worker.sources == null) {
+            if (debug) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", LogField.connection(stream),
+                        LogField.remote(stream.remoteAddress()));
+            }
+            return 0;
+        }
+        // Looked up once per connection (an allocation, at admission only).
+        peer = stream.remoteAddress();
+        if (peer == null) {
+            return -1; // closed before we looked: nothing to serve
+        }
+        remote = peer;
+        int early = 0;
+        if (worker.proxy.enabled()) {
+            if (!worker.proxy.trusted().contains(peer.getAddress())) {
+                worker.server.untrustedPeer(peer);
+                return refuse(ProxyRejection.UNTRUSTED, "not in --proxy-trusted");
+            }
+            early = readProxyHeader(buf);
+            if (early < 0) {
+                return -1;
+            }
+            headerDone();
+        }
+        if (worker.sources != null) {
+            sourceKey = worker.sources.tryAcquire(remote.getAddress());
+            if (sourceKey == null) {
+                worker.sourceLimited++;
+                if (debug) {
+                    LOG.log(System.Logger.Level.DEBUG, "{0}: from {1}, closed at once ({2})", LogField.connection(stream),
+                            LogField.remote(remote), LogField.reason("--max-connections-per-source " + worker.sources.max() + " open"));
+                }
+                return -1;
+            }
+        }
+        if (debug) {
+            if (headerKind == null) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1}", LogField.connection(stream), LogField.remote(remote));
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted from {1} ({2} via {3})", LogField.connection(stream),
+                        LogField.remote(remote), headerKind, LogField.proxy(peer));
+            }
+        }
+        return early;
+    }
+
+    /**
+     * Reads the PROXY header into the loop's scratch buffer and parses it there, in place. Returns
+     * the count of bytes that followed it, moved to buf[0, n); -1 if refused or drained.
+     *
+     * <p>A header split over several reads (rare: balancers send it in one segment) cannot wait in the
+     * scratch buffer, which the loop's other connections read into meanwhile: its first bytes are kept
+     * in a small array of this connection's own (at most {@link ProxyHeaderParser#MAX_INCOMPLETE}
+     * bytes) and put back in front of the next read. A long v2 header (TLVs) needs no keeping: once
+     * the parser has its addresses, the rest is read and dropped.
+     */
+    private int readProxyHeader(MemorySegment buf) throws IOException {
+        byte[] kept = null;
+        int have = 0;
+        while (true) {
+            if (have > 0) {
+                MemorySegment.copy(kept, 0, buf, ValueLayout.JAVA_BYTE, 0, have);
+            }
+            int n = headerRead(have == 0 ? buf : buf.asSlice(have));
+            if (n == DRAINED) {
+                return -1;
+            }
+            if (n < 0) {
+                return refuse(ProxyRejection.TRUNCATED, "closed before the header was complete");
+            }
+            int total = have + n;
+            ProxyHeaderParser parser = worker.proxyParser;
+            int length = parser.parse(buf, total);
+            if (length == ProxyHeaderParser.INCOMPLETE) {
+                if (kept == null) {
+                    kept = new byte[ProxyHeaderParser.MAX_INCOMPLETE];
+                }
+                MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, kept, 0, total);
+                have = total;
+                incomplete(have);
+                continue;
+            }
+            if (length == ProxyHeaderParser.REJECTED) {
+                return refuse(parser.rejection(), parser.problem());
+            }
+            // Take the results now: the parser is the loop's, and the next read may suspend.
+            headerKind = parser.kind();
+            if (!parser.local()) {
+                remote = parser.source();
+            }
+            if (length <= total) {
+                MemorySegment.copy(buf, length, buf, 0, total - length);
+                return total - length;
+            }
+            return skipHeader(buf, length, length - total);
+        }
+    }
+
+    /**
+     * Reads and drops the rest of a long v2 header (skip of its length bytes); returns what follows
+     * it, at buf[0, n), or -1.
+     */
+    private int skipHeader(MemorySegment buf, int length, int skip) throws IOException {
+        while (true) {
+            incomplete(length - skip);
+            int n = headerRead(buf);
+            if (n == DRAINED) {
+                return -1;
+            }
+            if (n < 0) {
+                return refuse(ProxyRejection.TRUNCATED, "closed before the header was complete");
+            }
+            if (n <= skip) {
+                skip -= n;
+                if (skip == 0) {
+                    return 0;
+                }
+                continue;
+            }
+            MemorySegment.copy(buf, skip, buf, 0, n - skip);
+            return n - skip;
+        }
+    }
+
+    /**
+     * A read while the header is awaited: the count, -1 at the peer's EOF or reset, or
+     * {@link #DRAINED}. A drain wakes it as it wakes an echo's read (see {@link #drain}).
+     */
+    private int headerRead(MemorySegment dst) throws IOException {
+        if (worker.draining) {
+            return DRAINED;
+        }
+        reading = true;
+        try {
+            return stream.read(dst);
+        } catch (RuntimeException e) {
+            if (e != DRAIN) {
+                throw e;
+            }
+            return DRAINED;
+        } catch (IOException e) {
+            if (closedBy == null && Disconnects.isPeerGone(e)) {
+                return -1;
+            }
+            throw e;
+        } finally {
+            reading = false;
+        }
+    }
+
+    /** The header is not complete yet: says so at TRACE (tests wait for it to send the rest). */
+    private void incomplete(int received) {
+        if (LOG.isLoggable(System.Logger.Level.TRACE)) {
+            LOG.log(System.Logger.Level.TRACE, "{0}: PROXY header incomplete after {1} bytes", LogField.connection(stream),
+                    String.valueOf(received));
+        }
+    }
+
+    /** The header is in: from now on the idle and write timeouts apply, counting from now. */
+    private void headerDone() {
+        awaitingHeader = false;
+        if (watchdog != null) {
+            lastActive = System.nanoTime();
+            if (worker.watchdogPeriodNanos > 0) {
+                watchdog.reschedule(lastActive + worker.watchdogPeriodNanos);
+            } else {
+                watchdog.cancel();
+                watchdog = null;
+            }
+        }
+    }
+
+    /** Counts a refusal and says so at DEBUG; returns -1 for admit's caller. */
+    private int refuse(ProxyRejection why, String problem) {
+        worker.proxyRejected[why.ordinal()]++;
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: from {1}, refused, PROXY header {2} ({3})", LogField.connection(stream),
+                    LogField.remote(peer), LogField.reason(why.label()), problem);
+        }
+        return -1;
     }
 
     /** Reads, or while draining takes only what has already arrived (-1 when that is all). */
@@ -211,6 +437,15 @@ final class EchoConnection {
 
     private void watch() {
         long now = System.nanoTime();
+        if (awaitingHeader) {
+            if (now - headerDeadline >= 0) {
+                worker.proxyRejected[ProxyRejection.TIMEOUT.ordinal()]++;
+                closeBy("refused, PROXY header timeout: not complete within --proxy-header-timeout");
+            } else {
+                watchdog.reschedule(headerDeadline);
+            }
+            return;
+        }
         if (writingSince != 0) {
             if (worker.writeTimeoutNanos > 0 && now - writingSince >= worker.writeTimeoutNanos) {
                 worker.writeTimeouts++;
@@ -257,7 +492,7 @@ final class EchoConnection {
             return;
         }
         LOG.log(System.Logger.Level.WARNING, "{0} from {1}: connection failed: {2}", LogField.connection(stream),
-                LogField.remote(stream.remoteAddress()), LogField.reason(e.toString()));
+                LogField.remote(remote != null ? remote : stream.remoteAddress()), LogField.reason(e.toString()));
     }
 
     boolean isClosedByServer() {

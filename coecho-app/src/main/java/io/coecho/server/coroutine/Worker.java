@@ -10,6 +10,11 @@ import io.coecho.runtime.reactor.EventLoop;
 import io.coecho.server.AcceptFailureLog;
 import io.coecho.server.ServerConfig;
 import io.coecho.server.ServerStats;
+import io.coecho.server.SourceLimit;
+import io.coecho.server.proxy.ProxyConfig;
+import io.coecho.server.proxy.ProxyHeaderParser;
+import io.coecho.server.proxy.ProxyRejection;
+import io.coecho.server.proxy.ProxyRejections;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
@@ -36,6 +41,15 @@ final class Worker {
     final long idleTimeoutNanos;
     final long writeTimeoutNanos;
     final long watchdogPeriodNanos;
+    final ProxyConfig proxy;
+    final long headerTimeoutNanos;
+    /** Null without --max-connections-per-source; shared by all loops. */
+    final SourceLimit sources;
+    /**
+     * Parses every connection's PROXY header, in the loop's scratch buffer: a parse runs to its end
+     * without suspending, so the connections of one loop can share it.
+     */
+    final ProxyHeaderParser proxyParser;
     private final Set<EchoConnection> connections = new HashSet<>();
     private final AcceptFailureLog failures = new AcceptFailureLog();
     private Coroutine acceptor;
@@ -54,6 +68,9 @@ final class Worker {
     long cut;
     long acceptErrors;
     long admissionWaits;
+    long sourceLimited;
+    /** Connections refused under --proxy-protocol, by {@link ProxyRejection#ordinal()}. */
+    final long[] proxyRejected = new long[ProxyRejection.COUNT];
     volatile long active;
 
     Worker(CoroutineServer server, EventLoop loop, TcpListener listener, ServerConfig config) {
@@ -70,6 +87,10 @@ final class Worker {
             period = Math.min(period, writeTimeoutNanos);
         }
         this.watchdogPeriodNanos = period == Long.MAX_VALUE ? 0 : period;
+        this.proxy = config.proxy();
+        this.headerTimeoutNanos = proxy.enabled() ? proxy.headerTimeout().toNanos() : 0;
+        this.proxyParser = proxy.enabled() ? new ProxyHeaderParser() : null;
+        this.sources = server.sources();
     }
 
     /** Starts the acceptor, if this loop has a listener; a loop without one only serves what it is dealt. */
@@ -236,6 +257,6 @@ final class Worker {
     ServerStats stats() {
         return new ServerStats(active, accepted, closed, bytesIn, bytesOut, idleTimeouts, writeTimeouts, drained, cut,
                 acceptErrors, admissionWaits, loop.stats().writeWaits(),
-                loop.stats().writesWaiting());
+                loop.stats().writesWaiting(), sourceLimited, ProxyRejections.of(proxyRejected));
     }
 }
