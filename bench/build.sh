@@ -2,11 +2,12 @@
 # Builds what the benchmarks need and is missing or older than its sources. Bench-only: nothing here
 # is part of the coecho build or CI.
 #
-#   bench/build.sh [coecho|netty|seed|c|jmh|all]...   (default: coecho netty seed c)
+#   bench/build.sh [coecho|netty|seed|c|asio|jmh|all]...   (default: coecho netty seed c asio)
 #
 # Outputs: target/coecho.jar, bench/peers/netty/target/netty-echo.jar, bench/build/seed_echo,
-# bench/build/epoll_echo, bench/jmh/target/benchmarks.jar. Everything comes from Maven Central,
-# Debian packages (g++, gcc) and the seed listing (SEED_DIR, else the first shared/seed found in the
+# bench/build/epoll_echo, bench/build/loadgen (the C load generator), bench/build/asio_echo,
+# bench/jmh/target/benchmarks.jar. Everything comes from Maven Central, Debian packages (g++, gcc,
+# libboost-dev) and the seed listing (SEED_DIR, else the first shared/seed found in the
 # repository root's parent folders).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -72,6 +73,20 @@ build_c() {
     command -v gcc >/dev/null || { say "gcc is needed: apt-get install gcc"; return 1; }
     gcc -O2 -Wall -o "$out/epoll_echo" "$here/peers/c/epoll_echo.c"
   fi
+  if stale "$out/loadgen" "$here/peers/c/loadgen.c"; then
+    say "building the C load generator"
+    command -v gcc >/dev/null || { say "gcc is needed: apt-get install gcc"; return 1; }
+    gcc -O2 -Wall -pthread -o "$out/loadgen" "$here/peers/c/loadgen.c"
+  fi
+}
+
+build_asio() {
+  if stale "$out/asio_echo" "$here/peers/asio/asio_echo.cpp"; then
+    say "building the Boost.Asio C++20 coroutine peer"
+    command -v g++ >/dev/null || { say "g++ is needed: apt-get install g++"; return 1; }
+    [ -f /usr/include/boost/asio.hpp ] || { say "Boost.Asio is needed: apt-get install libboost-dev"; return 1; }
+    g++ -std=c++20 -O2 -Wall -o "$out/asio_echo" "$here/peers/asio/asio_echo.cpp"
+  fi
 }
 
 build_jmh() {
@@ -86,15 +101,16 @@ build_jmh() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(coecho netty seed c)
+[ ${#targets[@]} -gt 0 ] || targets=(coecho netty seed c asio)
 for t in "${targets[@]}"; do
   case "$t" in
     coecho) build_coecho ;;
     netty) build_netty ;;
     seed) build_seed ;;
     c) build_c ;;
+    asio) build_asio ;;
     jmh) build_jmh ;;
-    all) build_coecho; build_netty; build_seed; build_c; build_jmh ;;
+    all) build_coecho; build_netty; build_seed; build_c; build_asio; build_jmh ;;
     *) say "unknown target '$t' (coecho, netty, seed, c, jmh, all)"; exit 2 ;;
   esac
 done

@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
 # Side-by-side echo benchmarks: the same matrix of loads against coecho and its peers, one fresh
-# server per case, results in bench/out/<timestamp>/ and a chart in docs/. docs/BENCHMARKS.md
+# server per case, repeated in rounds, results and a chart in bench/out/<timestamp>/. docs/BENCHMARKS.md
 # explains the columns and how to read them.
 #
-#   bench/run.sh                 the full matrix, both modes (about 35 minutes)
-#   bench/run.sh --smoke         three servers, two cases, pinned mode, 1+2 s loads (under a minute)
+#   bench/run.sh                 the full matrix, both modes, 3 rounds (hours: narrow it, see below)
+#   bench/run.sh --smoke         four servers, two cases, pinned mode, 1+2 s loads, 1 round (about a minute)
 #   bench/run.sh --servers coecho-epoll,netty --cases c100-32,c1000-4k --modes pinned --duration 5
 #
+# Rounds: every (mode, case) is measured once per round for each server, the servers of a case back
+# to back, in an order that rotates by one each round (round 1: A B C, round 2: B C A, round 3: C A B),
+# so drift on a shared machine spreads over all servers. The report gives every figure as the median
+# across rounds with its min-max, and takes ratios between medians.
+#
 # Options:
-#   --servers LIST   comma list of: coecho-epoll coecho-nio coecho-vthreads coecho-threads netty seed
-#                    c-epoll (default: all)
+#   --rounds N       rounds (default 3; 1 with --smoke)
+#   --client KIND    load generator: c (bench/peers/c/loadgen.c, default: cheap enough not to be the
+#                    bottleneck) or java (`coecho bench`, the product's own load generator)
+#   --servers LIST   comma list of: coecho-epoll coecho-nio coecho-vthreads coecho-threads netty asio
+#                    seed c-epoll (default: all)
 #   --cases LIST     comma list of cN-SIZE[-pP]: N connections, SIZE bytes (32, 4k, ...), P messages in
 #                    flight per connection (default: c1,c100,c1000,c10000 x 32,4k, and c100-32-p16)
 #   --modes LIST     pinned (server on CPU 0, load generator on CPU 1) and/or shared (both on both
-#                    CPUs, servers with 2 threads). Default: pinned,shared
+#                    CPUs, servers with 2 threads, asio and the C servers 1). Default: pinned,shared
 #   --duration S     measured seconds per case (default 10)      --warmup S   seconds before (default 2)
 #   --port P         port for every server (default 8080; the seed's server can only use 8080)
 #   --out DIR        results folder (default bench/out/<timestamp>)
-#   --chart FILE     chart path (default docs/benchmarks.png; with --smoke only the results folder)
+#   --chart FILE     chart path (default: benchmarks.png in the results folder; pass
+#                    docs/benchmarks.png to replace the documented chart)
 #   --no-chart       skip the chart
 #   --netns          run in a private network namespace (root; unshare -n, loopback only): no clash
 #                    with whatever else listens on the port on a shared machine
@@ -29,10 +38,10 @@ root="$(dirname "$here")"
 # shellcheck source=lib/common.sh
 . "$here/lib/common.sh"
 
-all_servers="coecho-epoll,coecho-nio,coecho-vthreads,coecho-threads,netty,seed,c-epoll"
+all_servers="coecho-epoll,coecho-nio,coecho-vthreads,coecho-threads,netty,asio,seed,c-epoll"
 all_cases="c1-32,c100-32,c1000-32,c10000-32,c1-4k,c100-4k,c1000-4k,c10000-4k,c100-32-p16"
 servers="$all_servers" cases="$all_cases" modes="pinned,shared"
-duration=10 warmup=2 port=8080 outdir="" chart="" no_chart=0 smoke=0 netns=0
+duration=10 warmup=2 port=8080 outdir="" chart="" no_chart=0 smoke=0 netns=0 rounds="" client=c
 args_given=("$@")
 
 die() { echo "bench/run: $*" >&2; exit 2; }
@@ -40,6 +49,8 @@ say() { echo "bench/run: $*" >&2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --client) client="$2"; shift 2 ;;
     --servers) servers="$2"; shift 2 ;;
     --cases) cases="$2"; shift 2 ;;
     --modes) modes="$2"; shift 2 ;;
@@ -50,7 +61,7 @@ while [ $# -gt 0 ]; do
     --chart) chart="$2"; shift 2 ;;
     --no-chart) no_chart=1; shift ;;
     --netns) netns=1; shift ;;
-    --smoke) smoke=1; servers="coecho-epoll,netty,c-epoll"; cases="c1-32,c100-32"; modes="pinned"
+    --smoke) smoke=1; servers="coecho-epoll,netty,asio,c-epoll"; cases="c1-32,c100-32"; modes="pinned"
              duration=2; warmup=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (--help lists them)" ;;
@@ -65,6 +76,9 @@ if [ "$netns" = 1 ] && [ "${BENCH_IN_NETNS:-}" != 1 ]; then
   exec env BENCH_IN_NETNS=1 unshare -n -- bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "${rest[@]}"
 fi
 
+[ -n "$rounds" ] || { if [ "$smoke" = 1 ]; then rounds=1; else rounds=3; fi; }
+[[ "$rounds" =~ ^[0-9]+$ && "$rounds" -ge 1 && "$rounds" -le 50 ]] || die "--rounds must be 1..50: '$rounds'"
+[[ "$client" == c || "$client" == java ]] || die "--client must be c or java: '$client'"
 [[ "$duration" =~ ^[0-9]+$ && "$duration" -ge 2 ]] || die "--duration must be whole seconds, at least 2: '$duration'"
 [[ "$warmup" =~ ^[0-9]+$ ]] || die "--warmup must be whole seconds: '$warmup'"
 [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65535 ]] || die "--port must be 1..65535: '$port'"
@@ -83,10 +97,15 @@ java="$JAVA_HOME/bin/java"
 python="$(bench_python)" || die "python3 is needed for the report"
 
 # --- build what is missing --------------------------------------------------------------------
-need=(coecho)
+need=()
+[ "$client" = java ] && need+=(coecho)
+[ "$client" = c ] && need+=(c)
 for s in "${server_list[@]}"; do
-  case "$s" in netty) need+=(netty) ;; seed) need+=(seed) ;; c-epoll) need+=(c) ;; esac
+  case "$s" in coecho-*) need+=(coecho) ;; netty) need+=(netty) ;; asio) need+=(asio) ;; seed) need+=(seed) ;;
+    c-epoll) need+=(c) ;; esac
 done
+# shellcheck disable=SC2207
+need=($(printf '%s\n' "${need[@]}" | awk '!seen[$0]++'))
 "$here/build.sh" "${need[@]}"
 
 if [[ " ${server_list[*]} " == *" seed "* && "$port" != 8080 ]]; then
@@ -112,24 +131,28 @@ out="${outdir:-$here/out/$stamp}"
 mkdir -p "$out/logs"
 results="$out/results.jsonl"
 : >"$results"
-if [ -z "$chart" ]; then
-  if [ "$smoke" = 1 ]; then chart="$out/benchmarks.png"; else chart="$root/docs/benchmarks.png"; fi
-fi
+# The chart stays in the results folder unless --chart names another path (docs/benchmarks.png is
+# only replaced on purpose: --chart docs/benchmarks.png).
+[ -n "$chart" ] || chart="$out/benchmarks.png"
 clk_tck="$(getconf CLK_TCK)"
 
 "$python" - "$out/meta.json" <<EOF
 import json, os, sys
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 json.dump({"timestamp": "$stamp", "git": os.popen("git -C '$root' describe --always --dirty 2>/dev/null").read().strip(),
-           "cpu": cpu, "cpus": os.cpu_count(), "kernel": os.uname().release, "loadgen": "coecho bench",
+           "cpu": cpu, "cpus": os.cpu_count(), "kernel": os.uname().release,
+           "loadgen": "C loadgen (bench/peers/c/loadgen.c)" if "$client" == "c" else "coecho bench",
+           "client": "$client", "rounds": $rounds,
+           "order": "round r starts at server (r-1) mod S of --servers and wraps around",
            "duration_s": $duration, "warmup_s": $warmup, "servers": "$servers".split(","),
            "cases": "$cases".split(","), "modes": "$modes".split(",")}, open(sys.argv[1], "w"), indent=1)
 EOF
 
 # --- one case ---------------------------------------------------------------------------------
-server_pid="" sampler_pid=""
+server_pid="" sampler_pid="" load_pid=""
 cleanup() {
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
+  [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null || true
   if [ -n "$server_pid" ]; then stop_server; fi
 }
 trap cleanup EXIT
@@ -149,6 +172,7 @@ server_cmd() {
                 -jar "$here/peers/netty/target/netty-echo.jar" "$port" "$threads") ;;
     seed) cmd=("$here/build/seed_echo") ;;
     c-epoll) cmd=("$here/build/epoll_echo" "$port") ;;
+    asio) cmd=("$here/build/asio_echo" "$port") ;;
   esac
 }
 
@@ -171,7 +195,7 @@ stop_server() {
 }
 
 run_case() {
-  local mode="$1" name="$2" case="$3"
+  local round="$1" mode="$2" name="$3" case="$4"
   local conns size pipeline threads server_cpus load_cpus load_threads
   conns="${case#c}"; conns="${conns%%-*}"
   size="${case#c*-}"; size="${size%%-*}"
@@ -179,13 +203,13 @@ run_case() {
   pipeline=1; [[ "$case" == *-p* ]] && pipeline="${case##*-p}"
   if [ "$mode" = pinned ]; then threads=1 server_cpus=0 load_cpus=1 load_threads=1
   else threads=2 server_cpus=0,1 load_cpus=0,1 load_threads=2; fi
-  local tag="$mode-$name-$case" note="" rc=0
-  say "$mode  $name  $case ($conns connections, $size B, pipeline $pipeline)"
+  local tag="r$round-$mode-$name-$case" note="" rc=0
+  say "round $round/$rounds  $mode  $name  $case ($conns connections, $size B, pipeline $pipeline)"
 
   for _ in $(seq 50); do listening || break; sleep 0.1; done
   if listening; then
     note="port $port busy before start"
-    "$python" "$here/lib/record.py" "$results" mode="$mode" server="$name" case="$case" connections="$conns" \
+    "$python" "$here/lib/record.py" "$results" round="$round" client="$client" mode="$mode" server="$name" case="$case" connections="$conns" \
       size="$size" pipeline="$pipeline" note="$note"
     say "  skipped: $note"; return 0
   fi
@@ -207,52 +231,84 @@ run_case() {
   if [ "$ready" != 1 ]; then
     note="server did not start (see logs/$tag.server.log)"
     stop_server
-    "$python" "$here/lib/record.py" "$results" mode="$mode" server="$name" case="$case" connections="$conns" \
+    "$python" "$here/lib/record.py" "$results" round="$round" client="$client" mode="$mode" server="$name" case="$case" connections="$conns" \
       size="$size" pipeline="$pipeline" note="$note"
     say "  failed: $note"; return 0
   fi
 
-  # Server CPU is sampled inside the measured window only: after the warmup (and the connects),
-  # before the load generator stops. The window's messages are its length times the measured rate.
-  local margin
-  margin="$(awk -v d="$duration" 'BEGIN { m = d / 4; if (m > 0.5) m = 0.5; print m }')"
-  (
-    sleep "$(awk -v w="$warmup" -v m="$margin" 'BEGIN { print w + m }')"
-    echo "$(date +%s.%N) $(cpu_ticks "$server_pid")"
-    sleep "$(awk -v d="$duration" -v m="$margin" 'BEGIN { print d - 2 * m }')"
-    echo "$(date +%s.%N) $(cpu_ticks "$server_pid")"
-  ) >"$out/logs/$tag.cpu" 2>/dev/null &
-  sampler_pid=$!
-
   local load=()
   local args=(127.0.0.1 "$port" --connections "$conns" --duration "${duration}s" --warmup "${warmup}s"
               --size "$size" --pipeline "$pipeline" --threads "$load_threads" --json)
-  # shellcheck disable=SC2086
-  load=("$java" ${LOADGEN_JAVA_OPTS:-} -jar "$root/target/coecho.jar" bench "${args[@]}")
+  if [ "$client" = c ]; then
+    load=("$here/build/loadgen" "${args[@]}" --cpu-pid "$server_pid")
+  else
+    # shellcheck disable=SC2086
+    load=("$java" ${LOADGEN_JAVA_OPTS:-} -jar "$root/target/coecho.jar" bench "${args[@]}")
+  fi
   # Bounded: connects, warmup, the run, and a generous margin for 10,000 connections to close.
+  local load_start
+  load_start="$(date +%s.%N)"
   timeout -k 5 $((warmup + duration + 60)) taskset -c "$load_cpus" "${load[@]}" \
-    >"$out/logs/$tag.load.json" 2>"$out/logs/$tag.load.log" || rc=$?
+    >"$out/logs/$tag.load.json" 2>"$out/logs/$tag.load.log" &
+  load_pid=$!
+  # timeout forks the load generator (taskset execs it): its pid is timeout's child.
+  local client_pid=""
+  for _ in $(seq 40); do
+    client_pid="$(pgrep -P "$load_pid" 2>/dev/null | head -1 || true)"
+    [ -n "$client_pid" ] && break
+    sleep 0.025
+  done
+
+  # Server and client CPU are sampled inside the measured window only: after the warmup (and the
+  # connects), before the load generator stops. The window's messages are its length times the
+  # measured rate.
+  local margin
+  margin="$(awk -v d="$duration" 'BEGIN { m = d / 4; if (m > 0.5) m = 0.5; print m }')"
+  # Deadlines count from the load's start, not from here (finding its pid can take a while when
+  # the machine is loaded). With --client c the load generator reads the server's CPU at the
+  # edges of its own window (--cpu-pid), and record.py prefers that.
+  (
+    sleep "$(awk -v s="$load_start" -v now="$(date +%s.%N)" -v w="$warmup" -v m="$margin" \
+      'BEGIN { d = s + w + m - now; print (d > 0 ? d : 0) }')"
+    echo "$(date +%s.%N) $(cpu_ticks "$server_pid") $(cpu_ticks "$client_pid")"
+    sleep "$(awk -v d="$duration" -v m="$margin" 'BEGIN { print d - 2 * m }')"
+    echo "$(date +%s.%N) $(cpu_ticks "$server_pid") $(cpu_ticks "$client_pid")"
+  ) >"$out/logs/$tag.cpu" 2>/dev/null &
+  sampler_pid=$!
+
+  wait "$load_pid" || rc=$?
+  load_pid=""
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then note="load generator timed out"; fi
 
   wait "$sampler_pid" 2>/dev/null || true
   sampler_pid=""
-  local hwm
+  local hwm loadavg
+  loadavg="$(cut -d' ' -f1 /proc/loadavg)"  # the machine's 1-minute load at the end of the case
   hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || true)"
   kill -0 "$server_pid" 2>/dev/null || note="${note:+$note; }server died during the run"
   stop_server
 
-  "$python" "$here/lib/record.py" "$results" mode="$mode" server="$name" case="$case" connections="$conns" \
+  "$python" "$here/lib/record.py" "$results" round="$round" client="$client" mode="$mode" server="$name" case="$case" connections="$conns" \
     size="$size" pipeline="$pipeline" loadgen_json="$out/logs/$tag.load.json" loadgen_rc="$rc" \
-    cpu_file="$out/logs/$tag.cpu" clk_tck="$clk_tck" rss_kib="${hwm:-}" note="$note"
+    cpu_file="$out/logs/$tag.cpu" clk_tck="$clk_tck" rss_kib="${hwm:-}" loadavg="$loadavg" note="$note"
 }
 
 # --- the matrix -------------------------------------------------------------------------------
-total=$(( ${#mode_list[@]} * ${#server_list[@]} * ${#case_list[@]} ))
-say "$total runs of ${warmup}+${duration} s: about $(( total * (warmup + duration + 4) / 60 + 1 )) minutes; results in $out"
-for mode in "${mode_list[@]}"; do
-  for name in "${server_list[@]}"; do
+# Per round: each mode, each case, every server back to back, the server order rotated by one per
+# round (round 1 starts at the first server of --servers, round 2 at the second, ...).
+n_servers=${#server_list[@]}
+total=$(( rounds * ${#mode_list[@]} * n_servers * ${#case_list[@]} ))
+say "$total runs ($rounds rounds) of ${warmup}+${duration} s, load generator: $client;" \
+    "about $(( total * (warmup + duration + 4) / 60 + 1 )) minutes; results in $out"
+for round in $(seq "$rounds"); do
+  order=()
+  for i in $(seq 0 $((n_servers - 1))); do order+=("${server_list[$(( (i + round - 1) % n_servers ))]}"); done
+  say "round $round of $rounds: server order ${order[*]}"
+  for mode in "${mode_list[@]}"; do
     for case in "${case_list[@]}"; do
-      run_case "$mode" "$name" "$case"
+      for name in "${order[@]}"; do
+        run_case "$round" "$mode" "$name" "$case"
+      done
     done
   done
 done

@@ -78,6 +78,12 @@ final class NioPoller implements Poller {
         if (segment == scratch) {
             return scratchBuffer.clear();
         }
+        // The echo writes back a slice of the scratch from its start: the scratch's own view, limited,
+        // instead of a new ByteBuffer per write (an allocation on every echo otherwise).
+        if (segment.address() == scratch.address() && segment.byteSize() <= scratch.byteSize()
+                && segment.scope().equals(scratch.scope())) {
+            return scratchBuffer.clear().limit((int) segment.byteSize());
+        }
         return segment.asByteBuffer();
     }
 

@@ -84,7 +84,7 @@ final class NioTcpStream implements TcpStream {
             return;
         }
         reg.checkOpen();
-        int n = channel.write(src.asByteBuffer());
+        int n = channel.write(reg.poller.buffer(src));
         if (n == len) {
             return;
         }
