@@ -41,11 +41,16 @@ final class Ring {
     static final byte OP_RECV = 27;
     static final byte OP_SHUTDOWN = 34;
 
+    static final short RECVSEND_POLL_FIRST = 1;
     static final int ASYNC_CANCEL_ALL = 1;
     static final int ASYNC_CANCEL_FD = 2;
     static final int ASYNC_CANCEL_ANY = 4;
 
     private static final int SETUP_CQSIZE = 1 << 3;
+    private static final int SETUP_R_DISABLED = 1 << 6;
+    private static final int SETUP_SINGLE_ISSUER = 1 << 12;
+    private static final int SETUP_DEFER_TASKRUN = 1 << 13;
+    private static final int REGISTER_ENABLE_RINGS = 12;
     private static final int FEAT_SINGLE_MMAP = 1;
     private static final int FEAT_NODROP = 1 << 1;
     private static final int FEAT_EXT_ARG = 1 << 8;
@@ -76,6 +81,8 @@ final class Ring {
     private final long cqOverflow;
     private final long cqes;
     private final int cqMask;
+    /** Made disabled (SINGLE_ISSUER): enabled by the first enter, so that its thread is the issuer. */
+    private boolean disabled;
     /** Our copy of the SQ tail: SQEs filled but not yet published. */
     private int sqLocalTail;
     private int cqLocalHead;
@@ -86,14 +93,27 @@ final class Ring {
     /**
      * Sets up a ring with sqEntries submission slots and cqEntries completion slots, or throws
      * {@link NativeException} carrying io_uring_setup's errno (ENOSYS, EPERM: missing or disabled).
+     * With singleIssuer (SINGLE_ISSUER + DEFER_TASKRUN, Linux 6.1+): only the thread of the first
+     * {@link #enter} may submit, and completions run only when it enters to wait, never as
+     * interruptions of its user-space work; where the kernel refuses that, a plain ring.
      */
-    Ring(Syscalls sys, int sqEntries, int cqEntries) throws NativeException {
+    Ring(Syscalls sys, int sqEntries, int cqEntries, boolean singleIssuer) throws NativeException {
         this.sys = sys;
         Arena arena = Arena.ofAuto();
         MemorySegment p = arena.allocate(PARAMS_SIZE, 8);
-        p.set(JAVA_INT, 4, cqEntries);
-        p.set(JAVA_INT, 8, SETUP_CQSIZE);
-        int ringFd = sys.ioUringSetup(sqEntries, p);
+        int ringFd = -Errno.EINVAL;
+        if (singleIssuer) {
+            p.set(JAVA_INT, 4, cqEntries);
+            p.set(JAVA_INT, 8, SETUP_CQSIZE | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_R_DISABLED);
+            ringFd = sys.ioUringSetup(sqEntries, p);
+            disabled = ringFd >= 0;
+        }
+        if (ringFd == -Errno.EINVAL) {
+            p.fill((byte) 0);
+            p.set(JAVA_INT, 4, cqEntries);
+            p.set(JAVA_INT, 8, SETUP_CQSIZE);
+            ringFd = sys.ioUringSetup(sqEntries, p);
+        }
         if (ringFd < 0) {
             throw new NativeException("io_uring_setup", -ringFd);
         }
@@ -177,8 +197,25 @@ final class Ring {
         sqes.set(JAVA_SHORT, sqe + 2, ioprio);
     }
 
+    /** Whether any enter happened: before it, the kernel has seen nothing of this ring's SQEs. */
+    boolean started() {
+        return !disabled;
+    }
+
+    /** The first enter's thread becomes the only issuer (SINGLE_ISSUER): the loop thread. */
+    private void enable() {
+        if (disabled) {
+            int r = sys.ioUringRegister(fd, REGISTER_ENABLE_RINGS, MemorySegment.NULL, 0);
+            if (r < 0) {
+                throw new IllegalStateException("io_uring_register(ENABLE_RINGS): " + Errno.name(-r));
+            }
+            disabled = false;
+        }
+    }
+
     /** SQEs filled but not yet taken by the kernel. */
     private int pending() {
+        enable();
         // Release: the SQEs we wrote are visible before the kernel can see the tail that covers them.
         INT.setRelease(rings, sqTail, sqLocalTail);
         return sqLocalTail - (int) INT.getAcquire(rings, sqHead);

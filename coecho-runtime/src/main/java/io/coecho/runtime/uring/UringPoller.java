@@ -38,6 +38,13 @@ final class UringPoller implements Poller {
     /** Up to two ops per connection plus cancels; ample for 10,000 connections per loop. */
     private static final int CQ_ENTRIES = 32768;
 
+    /**
+     * SINGLE_ISSUER + DEFER_TASKRUN: the loop thread is the only submitter anyway. Measured on and
+     * off (docs/BENCHMARKS.md); -Dcoecho.uring.singleIssuer=false turns it off.
+     */
+    static final boolean SINGLE_ISSUER =
+            Boolean.parseBoolean(System.getProperty("coecho.uring.singleIssuer", "true"));
+
     private final EventLoop loop;
     private final Syscalls sys = new Syscalls();
     /** Used by other threads' wakeups only. */
@@ -68,7 +75,7 @@ final class UringPoller implements Poller {
     UringPoller(EventLoop loop) {
         this.loop = loop;
         try {
-            this.ring = new Ring(sys, SQ_ENTRIES, CQ_ENTRIES);
+            this.ring = new Ring(sys, SQ_ENTRIES, CQ_ENTRIES, SINGLE_ISSUER);
         } catch (NativeException e) {
             throw new UncheckedIOException(e);
         }
@@ -223,6 +230,15 @@ final class UringPoller implements Poller {
             c.close();
         }
         open.clear();
+        if (!ring.started()) {
+            // Never entered (a loop discarded before it ran): the kernel has seen no SQE.
+            synchronized (wakeLock) {
+                wakeClosed = true;
+                sys.close(wakeFd);
+            }
+            ring.close();
+            return;
+        }
         // Cancel whatever is still in flight (the eventfd read among it) and wait for the
         // completions: a buffer the kernel may still write into must not be freed before.
         long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);

@@ -33,6 +33,9 @@ import java.nio.channels.ClosedChannelException;
  * ClosedChannelException) → fd closed (no op in flight).
  */
 final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable {
+    /** IORING_RECVSEND_POLL_FIRST on each recv; measured on and off (-Dcoecho.uring.pollFirst). */
+    static final boolean RECV_POLL_FIRST = Boolean.parseBoolean(System.getProperty("coecho.uring.pollFirst", "true"));
+
     /** readNow calls in a row before it yields its turn, as on epoll. */
     static final int READ_BUDGET = 16;
 
@@ -92,6 +95,11 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             long sqe = poller.submit(recv, Ring.OP_RECV, fd);
             poller.ring.setAddr(sqe, recvBuf.address());
             poller.ring.setLen(sqe, (int) len);
+            if (RECV_POLL_FIRST) {
+                // Echo traffic is request/response: right after our echo the peer has not answered
+                // yet, so arm the poll at once instead of trying a recv that would say EAGAIN.
+                poller.ring.setIoprio(sqe, Ring.RECVSEND_POLL_FIRST);
+            }
         }
         if (recv.inFlight) {
             readsInRow = 0; // it waits for the completion: the rest of the loop gets its turn

@@ -33,7 +33,7 @@ public final class UringTransport implements Transport {
         }
         try {
             Syscalls sys = new Syscalls();
-            new Ring(sys, 2, 4).close();
+            new Ring(sys, 2, 4, false).close();
             return null;
         } catch (NativeException e) {
             return e.getMessage();
