@@ -36,6 +36,12 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     /** IORING_RECVSEND_POLL_FIRST on each recv; measured on and off (-Dcoecho.uring.pollFirst). */
     static final boolean RECV_POLL_FIRST = Boolean.parseBoolean(System.getProperty("coecho.uring.pollFirst", "true"));
 
+    /**
+     * A write tries send(2) itself first and uses the ring only for what the socket did not take
+     * (-Dcoecho.uring.directSend=true); measured against SENDs batched into the turn's enter.
+     */
+    static final boolean DIRECT_SEND = Boolean.parseBoolean(System.getProperty("coecho.uring.directSend", "false"));
+
     /** readNow calls in a row before it yields its turn, as on epoll. */
     static final int READ_BUDGET = 16;
 
@@ -206,6 +212,18 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     }
 
     private void writeAll(MemorySegment src, long len) throws IOException {
+        if (DIRECT_SEND) {
+            // send(2) first, as on epoll: no suspension, no copy when the socket takes it all.
+            long n = sys.send(fd, src, len);
+            if (n == len) {
+                return;
+            }
+            if (n < 0 && n != -Errno.EAGAIN) {
+                throw new NativeException("send", (int) -n);
+            }
+            writeRest(UnsentBytes.keep(poller.loop(), src, Math.max(n, 0)));
+            return;
+        }
         MemorySegment from = src;
         if (len <= stock.size()) {
             sendBuf = stock.acquire();
@@ -223,6 +241,12 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         }
         UnsentBytes unsent = UnsentBytes.keep(poller.loop(), from, Math.max(r, 0));
         releaseSend();
+        writeRest(unsent);
+    }
+
+    /** The blocked rest of a write: ring SENDs without MSG_DONTWAIT until the socket took it all. */
+    private void writeRest(UnsentBytes unsent) throws IOException {
+        int r;
         try {
             MemorySegment pending = unsent.bytes();
             long off = 0;
