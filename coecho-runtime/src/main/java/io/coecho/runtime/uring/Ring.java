@@ -166,6 +166,11 @@ final class Ring {
     long prepare(byte opcode, int fd, long userData) {
         if (sqLocalTail - (int) INT.getAcquire(rings, sqHead) >= sqEntries) {
             flush();
+            if (sqLocalTail - (int) INT.getAcquire(rings, sqHead) >= sqEntries) {
+                // The kernel refused them (EBUSY: CQ overflow) and no slot is free: writing on would
+                // overwrite an SQE it has not read. Fail loudly; the loop logs it and goes on.
+                throw new IllegalStateException("io_uring submission queue full while the completion queue overflows");
+            }
         }
         long base = (long) (sqLocalTail & sqMask) * SQE_SIZE;
         sqes.asSlice(base, SQE_SIZE).fill((byte) 0);

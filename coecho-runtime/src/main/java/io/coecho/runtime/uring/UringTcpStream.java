@@ -51,7 +51,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     final int fd;
     private final Op recv = new Op(this);
     private final Op send = new Op(this);
-    /** The connect op's address: the kernel reads it after submission. */
+    /** The connect op's address: the kernel reads it after submission, so it stays reachable until then. */
     private PeerAddress connectTo;
     private MemorySegment recvBuf;
     private int recvPos;
@@ -84,7 +84,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         poller.ring.setOff(sqe, to.length());
         int r = await(send);
         connectTo = null;
-        if (r == -111 /* ECONNREFUSED */) {
+        if (r == -Errno.ECONNREFUSED) {
             throw new java.net.ConnectException("connection refused: " + to);
         }
         if (r < 0) {
