@@ -5,7 +5,7 @@
 #   bench/build.sh [coecho|netty|seed|c|asio|jmh|all]...   (default: coecho netty seed c asio)
 #
 # Outputs: target/coecho.jar, bench/peers/netty/target/netty-echo.jar, bench/build/seed_echo,
-# bench/build/epoll_echo, bench/build/loadgen (the C load generator), bench/build/asio_echo,
+# bench/build/epoll_echo, bench/build/uring_echo, bench/build/loadgen (the C load generator), bench/build/asio_echo,
 # bench/jmh/target/benchmarks.jar. Everything comes from Maven Central, Debian packages (g++, gcc,
 # libboost-dev) and the seed listing (SEED_DIR, else the first shared/seed found in the
 # repository root's parent folders).
@@ -72,6 +72,14 @@ build_c() {
     say "building the C epoll floor"
     command -v gcc >/dev/null || { say "gcc is needed: apt-get install gcc"; return 1; }
     gcc -O2 -Wall -o "$out/epoll_echo" "$here/peers/c/epoll_echo.c"
+  fi
+  if stale "$out/uring_echo" "$here/peers/c/uring_echo.c"; then
+    if [ -f /usr/include/liburing.h ]; then
+      say "building the C io_uring floor"
+      gcc -O2 -Wall -o "$out/uring_echo" "$here/peers/c/uring_echo.c" -luring
+    else
+      say "skipping the C io_uring floor (c-uring): apt-get install liburing-dev"
+    fi
   fi
   if stale "$out/loadgen" "$here/peers/c/loadgen.c"; then
     say "building the C load generator"

@@ -16,8 +16,8 @@
 #   --rounds N       rounds (default 3; 1 with --smoke)
 #   --client KIND    load generator: c (bench/peers/c/loadgen.c, default: cheap enough not to be the
 #                    bottleneck) or java (`coecho bench`, the product's own load generator)
-#   --servers LIST   comma list of: coecho-epoll coecho-nio coecho-vthreads coecho-threads netty asio
-#                    seed c-epoll (default: all)
+#   --servers LIST   comma list of: coecho-epoll coecho-uring coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty asio
+#                    seed c-epoll c-uring (default: all)
 #   --cases LIST     comma list of cN-SIZE[-pP]: N connections, SIZE bytes (32, 4k, ...), P messages in
 #                    flight per connection (default: c1,c100,c1000,c10000 x 32,4k, and c100-32-p16)
 #   --modes LIST     pinned (server on CPU 0, load generator on CPU 1) and/or shared (both on both
@@ -38,7 +38,7 @@ root="$(dirname "$here")"
 # shellcheck source=lib/common.sh
 . "$here/lib/common.sh"
 
-all_servers="coecho-epoll,coecho-nio,coecho-vthreads,coecho-threads,netty,asio,seed,c-epoll"
+all_servers="coecho-epoll,coecho-uring,coecho-uring-plain,coecho-uring-nopf,coecho-uring-ds,coecho-nio,coecho-vthreads,coecho-threads,netty,asio,seed,c-epoll,c-uring"
 all_cases="c1-32,c100-32,c1000-32,c10000-32,c1-4k,c100-4k,c1000-4k,c10000-4k,c100-32-p16"
 servers="$all_servers" cases="$all_cases" modes="pinned,shared"
 duration=10 warmup=2 port=8080 outdir="" chart="" no_chart=0 smoke=0 netns=0 rounds="" client=c
@@ -102,7 +102,7 @@ need=()
 [ "$client" = c ] && need+=(c)
 for s in "${server_list[@]}"; do
   case "$s" in coecho-*) need+=(coecho) ;; netty) need+=(netty) ;; asio) need+=(asio) ;; seed) need+=(seed) ;;
-    c-epoll) need+=(c) ;; esac
+    c-epoll|c-uring) need+=(c) ;; esac
 done
 # shellcheck disable=SC2207
 need=($(printf '%s\n' "${need[@]}" | awk '!seen[$0]++'))
@@ -164,6 +164,16 @@ server_cmd() {
   local co=("$root/coecho" serve --bind 127.0.0.1 --port "$port" --threads "$threads" --max-connections 0 --log-level warn)
   case "$name" in
     coecho-epoll) cmd=("${co[@]}" --transport epoll) ;;
+    coecho-uring) cmd=("${co[@]}" --transport io_uring) ;;
+    # io_uring without SINGLE_ISSUER + DEFER_TASKRUN: that pair measured on and off.
+    coecho-uring-plain) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} -Dcoecho.uring.singleIssuer=false"
+                             "${co[@]}" --transport io_uring) ;;
+    # io_uring with every recv trying the socket before it arms its poll (no RECVSEND_POLL_FIRST).
+    coecho-uring-nopf) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} -Dcoecho.uring.pollFirst=false"
+                            "${co[@]}" --transport io_uring) ;;
+    # io_uring with send(2) first and ring SENDs only for what the socket did not take.
+    coecho-uring-ds) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} -Dcoecho.uring.directSend=true"
+                          "${co[@]}" --transport io_uring) ;;
     coecho-nio) cmd=("${co[@]}" --transport nio) ;;
     coecho-vthreads) cmd=("${co[@]}" --engine virtual-threads) ;;
     coecho-threads) cmd=("${co[@]}" --engine threads) ;;
@@ -172,6 +182,7 @@ server_cmd() {
                 -jar "$here/peers/netty/target/netty-echo.jar" "$port" "$threads") ;;
     seed) cmd=("$here/build/seed_echo") ;;
     c-epoll) cmd=("$here/build/epoll_echo" "$port") ;;
+    c-uring) cmd=("$here/build/uring_echo" "$port") ;;
     asio) cmd=("$here/build/asio_echo" "$port") ;;
   esac
 }

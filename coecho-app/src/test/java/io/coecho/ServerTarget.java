@@ -14,6 +14,7 @@ import java.util.List;
  */
 public enum ServerTarget {
     EPOLL("epoll", Engine.COROUTINES, TransportChoice.EPOLL),
+    IO_URING("io_uring", Engine.COROUTINES, TransportChoice.IO_URING),
     NIO("nio", Engine.COROUTINES, TransportChoice.NIO),
     VIRTUAL_THREADS("virtual-threads", Engine.VIRTUAL_THREADS, TransportChoice.AUTO),
     THREADS("threads", Engine.THREADS, TransportChoice.AUTO);
@@ -30,6 +31,11 @@ public enum ServerTarget {
 
     public String label() {
         return label;
+    }
+
+    /** The engine: the coroutine engine's targets (one per transport) log and count per loop. */
+    public Engine engine() {
+        return engine;
     }
 
     /** The in-process configuration: loopback, an ephemeral port, otherwise the defaults. */

@@ -82,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Event loops, one thread each. Default: the number of processors.")
     Integer threads;
 
-    @Option(names = "--transport", paramLabel = "NAME", defaultValue = "auto", description = "epoll, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--transport", paramLabel = "NAME", defaultValue = "auto", description = "epoll, io_uring, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
     String transport;
 
     @Option(names = "--connect-timeout", paramLabel = "TIME", defaultValue = "5s", converter = DurationOption.class,

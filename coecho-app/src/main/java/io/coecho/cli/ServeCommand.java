@@ -56,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
                     + "--no-reuse-port: one acceptor deals connections out round-robin. Default: on where the transport has it.")
     boolean reusePort;
 
-    @Option(names = "--transport", defaultValue = "auto", description = "epoll, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--transport", defaultValue = "auto", description = "epoll, io_uring, nio, or auto (epoll on Linux). Default: ${DEFAULT-VALUE}.")
     String transport;
 
     @Option(names = "--engine", defaultValue = "coroutines", description = "coroutines, virtual-threads or threads. Default: ${DEFAULT-VALUE}.")

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The runtime's packages point one way (docs/ARCHITECTURE.md, "Modules and packages"): timers need
  * nothing, the reactor needs timers, coroutines the reactor, the socket API those three, and each
- * transport the socket API and below; the transports know nothing of each other, and only the
+ * transport the socket API and below; the transports know nothing of each other (io_uring uses only
+ * the Linux transport's FFM bindings), and only the
  * transport choice (this package) knows them all. Checked on the compiled classes.
  */
 class LayersTest {
@@ -24,7 +25,9 @@ class LayersTest {
             R + ".coro", Set.of(R + ".reactor", R + ".timer"),
             R + ".net", Set.of(R + ".coro", R + ".reactor", R + ".timer"),
             R + ".linux", Set.of(R + ".net", R + ".coro", R + ".reactor", R + ".timer"),
-            R + ".nio", Set.of(R + ".net", R + ".coro", R + ".reactor", R + ".timer"));
+            R + ".nio", Set.of(R + ".net", R + ".coro", R + ".reactor", R + ".timer"),
+            // io_uring shares the Linux FFM bindings (Syscalls stays the one syscall gate); never the reverse.
+            R + ".uring", Set.of(R + ".linux", R + ".net", R + ".coro", R + ".reactor", R + ".timer"));
 
     @Test
     void eachPackageUsesOnlyThePackagesBelowIt() {

@@ -75,24 +75,8 @@ public final class EpollTransport implements Transport {
     public TcpListener listen(EventLoop loop, InetSocketAddress address, ListenOptions options) throws IOException {
         EpollPoller poller = poller(loop);
         Syscalls sys = new Syscalls();
-        PeerAddress sa = PeerAddress.of(address);
-        int family = family(sa);
-        int fd = Syscalls.orThrow("socket", sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        int fd = SocketSetup.listen(sys, address, options);
         try {
-            // SO_REUSEADDR: a restarted server can bind while old connections sit in TIME_WAIT.
-            Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1));
-            // SO_OOBINLINE: urgent data (MSG_OOB) stays in the stream and is echoed like any byte (RFC
-            // 862; RFC 6093 says to read it inline); without it a read skips the urgent byte. Set here,
-            // not per connection: accepted sockets inherit the listener's socket flags (UrgentDataIT).
-            Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_OOBINLINE, 1));
-            if (options.reusePort()) {
-                Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1));
-            }
-            if (family == LinuxConstants.AF_INET6 && address.getAddress().isAnyLocalAddress()) {
-                sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
-            }
-            bindOrThrow(sys, fd, address, sa, "");
-            Syscalls.orThrow("listen", sys.listen(fd, options.backlog()));
             return new EpollTcpListener(poller, fd, localAddress(sys, fd));
         } catch (IOException | RuntimeException e) {
             sys.close(fd);
@@ -126,24 +110,15 @@ public final class EpollTransport implements Transport {
 
     private static void bindOrThrow(Syscalls sys, int fd, InetSocketAddress address, PeerAddress sa, String what)
             throws BindException {
-        int r = sys.bind(fd, sa.sockaddr(), sa.length());
-        if (r < 0) {
-            throw new BindException("cannot bind " + what + format(address) + ": "
-                    + (r == -Errno.EADDRINUSE ? "address already in use"
-                    : r == -Errno.EACCES ? "permission denied" : Errno.name(-r)));
-        }
+        SocketSetup.bindOrThrow(sys, fd, address, sa, what);
     }
 
-    /** The address a socket is bound to, with the real port when it was bound to port 0. */
     private static InetSocketAddress localAddress(Syscalls sys, int fd) throws NativeException {
-        PeerAddress local = new PeerAddress();
-        local.prepareReceive();
-        Syscalls.orThrow("getsockname", sys.sockName(fd, local.sockaddr(), local.lengthCell()));
-        return local.toInetSocketAddress();
+        return SocketSetup.localAddress(sys, fd);
     }
 
     private static int family(PeerAddress address) {
-        return address.ipVersion() == 4 ? LinuxConstants.AF_INET : LinuxConstants.AF_INET6;
+        return SocketSetup.family(address);
     }
 
     @Override
@@ -189,7 +164,6 @@ public final class EpollTransport implements Transport {
     }
 
     static String format(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+        return SocketSetup.format(a);
     }
 }

@@ -9,7 +9,7 @@ import io.coecho.runtime.net.SocketFailure.Category;
  * <p>Thread-safe (immutable). The name table is filled when the class loads, so that naming an
  * error on the EMFILE path loads and allocates nothing.
  */
-final class Errno {
+public final class Errno {
     public static final int EPERM = 1;
     public static final int EINTR = 4;
     public static final int EBADF = 9;
@@ -19,7 +19,10 @@ final class Errno {
     public static final int EINVAL = 22;
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
+    public static final int EBUSY = 16;
     public static final int EPIPE = 32;
+    public static final int ENOSYS = 38;
+    public static final int ETIME = 62;
     public static final int ENOTSOCK = 88;
     public static final int EMSGSIZE = 90;
     public static final int EAFNOSUPPORT = 97;
@@ -35,6 +38,7 @@ final class Errno {
     public static final int EHOSTUNREACH = 113;
     public static final int EALREADY = 114;
     public static final int EINPROGRESS = 115;
+    public static final int ECANCELED = 125;
 
     private static final String[] NAMES = new String[134];
 
@@ -49,6 +53,10 @@ final class Errno {
         name(ENFILE, "ENFILE");
         name(EMFILE, "EMFILE");
         name(EPIPE, "EPIPE");
+        name(EBUSY, "EBUSY");
+        name(ENOSYS, "ENOSYS");
+        name(ETIME, "ETIME");
+        name(ECANCELED, "ECANCELED");
         name(ENOTSOCK, "ENOTSOCK");
         name(EMSGSIZE, "EMSGSIZE");
         name(EAFNOSUPPORT, "EAFNOSUPPORT");

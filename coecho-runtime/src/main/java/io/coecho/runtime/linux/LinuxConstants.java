@@ -1,7 +1,7 @@
 package io.coecho.runtime.linux;
 
 /** Linux ABI constants for x86_64 and aarch64 (the asm-generic values; both share them). */
-final class LinuxConstants {
+public final class LinuxConstants {
     public static final int AF_INET = 2;
     public static final int AF_INET6 = 10;
     public static final int SOCK_STREAM = 1;

@@ -9,18 +9,18 @@ import io.coecho.runtime.net.SocketFailure;
  *
  * <p>Immutable; any thread.
  */
-final class NativeException extends SocketFailure {
+public final class NativeException extends SocketFailure {
     private static final long serialVersionUID = 1L;
 
     private final int errno;
 
-    NativeException(String call, int errno) {
+    public NativeException(String call, int errno) {
         super(call + ": " + Errno.name(errno), Errno.category(errno), Errno.name(errno));
         this.errno = errno;
     }
 
     /** The errno value, e.g. {@link Errno#ECONNRESET}. */
-    int errno() {
+    public int errno() {
         return errno;
     }
 }

@@ -22,10 +22,13 @@ import java.lang.invoke.VarHandle;
  * failed. EINTR is retried here, so callers never see it; EAGAIN comes back as {@code -EAGAIN}
  * because for a non-blocking socket it is flow, not an error.
  *
+ * <p>Public for the io_uring transport (io.coecho.runtime.uring), which makes its calls here too, so
+ * that this stays the one gate; applications never use it (LayersTest).
+ *
  * <p>Threading: an instance owns a small errno capture buffer and is used by one thread at a time
  * (each event loop has its own). The method handles are shared.
  */
-final class Syscalls {
+public final class Syscalls {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -60,6 +63,23 @@ final class Syscalls {
     private static final MethodHandle GETSOCKNAME = fast("getsockname", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
     private static final MethodHandle GETPEERNAME = fast("getpeername", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
 
+    // io_uring has no libc wrapper in glibc: syscall(2), variadic after the number. Its arguments are
+    // passed as longs (the kernel reads whole registers and truncates to the declared type).
+    private static final long SYS_IO_URING_SETUP = 425;
+    private static final long SYS_IO_URING_ENTER = 426;
+    private static final long SYS_IO_URING_REGISTER = 427;
+    private static final MethodHandle SYSCALL2 = variadic(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle SYSCALL4 =
+            variadic(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    // io_uring_enter blocks while it waits for completions: not critical (see epoll_wait).
+    private static final MethodHandle SYSCALL6 = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            ERRNO, Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle MMAP =
+            fast("mmap", ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+    private static final MethodHandle MUNMAP = fast("munmap", JAVA_INT, ADDRESS, JAVA_LONG);
+
     private final MemorySegment state;
     /** Scratch for int options and socklen_t out-parameters; one thread at a time, like the rest. */
     private final MemorySegment scratch;
@@ -73,6 +93,11 @@ final class Syscalls {
 
     private static MethodHandle fast(String name, MemoryLayout result, MemoryLayout... args) {
         return link(name, FunctionDescriptor.of(result, args), ERRNO, Linker.Option.critical(false));
+    }
+
+    private static MethodHandle variadic(MemoryLayout result, MemoryLayout... args) {
+        return link("syscall", FunctionDescriptor.of(result, args), ERRNO, Linker.Option.firstVariadicArg(1),
+                Linker.Option.critical(false));
     }
 
     private static MethodHandle blocking(String name, MemoryLayout result, MemoryLayout... args) {
@@ -328,6 +353,59 @@ final class Syscalls {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** io_uring_setup(2): the ring's fd, or -errno (ENOSYS: no io_uring; EPERM: disabled or blocked). */
+    public int ioUringSetup(int entries, MemorySegment params) {
+        try {
+            return (int) check((long) SYSCALL2.invokeExact(state, SYS_IO_URING_SETUP, (long) entries, params.address()));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** io_uring_enter(2); may block. Returns what it returns, or -errno (EINTR included: the caller decides). */
+    public int ioUringEnter(int ringFd, int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize) {
+        try {
+            return (int) check((long) SYSCALL6.invokeExact(state, SYS_IO_URING_ENTER, (long) ringFd, (long) toSubmit,
+                    (long) minComplete, (long) flags, arg.address(), argSize));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** io_uring_register(2). */
+    public int ioUringRegister(int ringFd, int opcode, MemorySegment arg, int count) {
+        try {
+            return (int) check((long) SYSCALL4.invokeExact(state, SYS_IO_URING_REGISTER, (long) ringFd, (long) opcode,
+                    arg.address(), (long) count));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** mmap of a shared, populated mapping of fd at offset; the segment, or NULL (errno in {@link #lastErrno}). */
+    public MemorySegment mmapShared(int fd, long length, long offset) {
+        try {
+            // PROT_READ | PROT_WRITE = 3, MAP_SHARED | MAP_POPULATE = 0x01 | 0x8000
+            MemorySegment m = (MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, length, 3, 0x8001, fd, offset);
+            return m.address() == -1L ? MemorySegment.NULL : m.reinterpret(length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public int munmap(MemorySegment mapping) {
+        try {
+            return check((int) MUNMAP.invokeExact(state, mapping, mapping.byteSize()));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The errno of this gate's last failed call. */
+    public int lastErrno() {
+        return errno();
     }
 
     private static RuntimeException rethrow(Throwable t) {

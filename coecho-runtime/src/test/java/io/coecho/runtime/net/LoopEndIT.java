@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class LoopEndIT {
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
+    @ValueSource(strings = {"epoll", "io_uring", "nio"})
     void aSocketOpenedWhileTheLoopEndsDoesNotOutliveIt(String name) throws Exception {
         Transport t = TransportChoice.parse(name).open();
         EventLoop loop = t.newLoop("ending", 4096).start();

@@ -23,12 +23,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(30)
 class TcpStreamFairnessIT {
-    /** Reads in a row the transports allow before yielding (EpollTcpStream, NioTcpStream). */
+    /** Reads in a row the transports allow before yielding (EpollTcpStream, UringTcpStream, NioTcpStream). */
     private static final int BUDGET = 16;
     private static final int QUEUED = 16 * 1024;
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
+    @ValueSource(strings = {"epoll", "io_uring", "nio"})
     void readNowYieldsItsTurnLikeRead(String name) throws Exception {
         Transport t = TransportChoice.parse(name).open();
         EventLoop loop = t.newLoop("fairness-test", 16 * 1024).start();

@@ -36,7 +36,7 @@ class ForwarderIT {
      * so the client's half-close went through to the target and the target's came back.
      */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void bytesComeBackThroughTheForwarderThenEof(TransportChoice transport) throws Exception {
         try (Target echo = Target.start(Target::echo);
                 Forwarder forwarder = Forwarder.start(transport, ANY_LOOPBACK, echo.address());
@@ -70,7 +70,7 @@ class ForwarderIT {
      * answer after its own half-close, then EOF.
      */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void halfCloseIsPassedOnAndTheOtherWayGoesOn(TransportChoice transport) throws Exception {
         try (Target counter = Target.start(Target::countThenAnswer);
                 Forwarder forwarder = Forwarder.start(transport, ANY_LOOPBACK, counter.address());
@@ -83,7 +83,7 @@ class ForwarderIT {
 
     /** A target nobody listens on: the client's connection is closed, nothing else happens. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void anUnreachableTargetClosesTheClient(TransportChoice transport) throws Exception {
         InetSocketAddress nobody;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

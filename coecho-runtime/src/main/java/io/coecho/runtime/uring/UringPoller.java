@@ -1,0 +1,268 @@
+package io.coecho.runtime.uring;
+
+import io.coecho.runtime.linux.Errno;
+import io.coecho.runtime.linux.NativeException;
+import io.coecho.runtime.linux.Syscalls;
+import io.coecho.runtime.reactor.EventLoop;
+import io.coecho.runtime.reactor.Poller;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * io_uring as a {@link Poller}: {@link #poll} is the turn's one io_uring_enter (submit all, wait with
+ * the timer deadline), {@link #dispatch} reads the CQEs and completes the ops they name, which resumes
+ * the coroutines that submitted them.
+ *
+ * <p>user_data = generation (high 32 bits) + slot (low 32) in {@link #ops}: a slot is taken per
+ * submission and freed by its completion, so a completion can reach only the submission it belongs to,
+ * never a later one that reused the slot or the socket's fd number. user_data 0 marks operations
+ * whose completion nobody waits for (cancels).
+ *
+ * <p>Cross-thread wake-up: a read of an eventfd kept armed; {@link #wakeup} writes to the eventfd.
+ *
+ * <p>Loop thread only, except {@link #wakeup()}. Lifecycle: made with its loop (on any thread: the
+ * ring is set up, nothing submitted), polled by it, closed at its end (sockets closed, everything in
+ * flight cancelled and waited for, then the ring unmapped).
+ */
+final class UringPoller implements Poller {
+    private static final System.Logger LOG = System.getLogger(UringPoller.class.getName());
+    private static final int SQ_ENTRIES = 4096;
+    /** Up to two ops per connection plus cancels; ample for 10,000 connections per loop. */
+    private static final int CQ_ENTRIES = 32768;
+
+    /**
+     * SINGLE_ISSUER + DEFER_TASKRUN: the loop thread is the only submitter anyway. Measured on and
+     * off (docs/BENCHMARKS.md); -Dcoecho.uring.singleIssuer=false turns it off.
+     */
+    static final boolean SINGLE_ISSUER =
+            Boolean.parseBoolean(System.getProperty("coecho.uring.singleIssuer", "true"));
+
+    private final EventLoop loop;
+    private final Syscalls sys = new Syscalls();
+    /** Used by other threads' wakeups only. */
+    private final Syscalls wakeSys = new Syscalls();
+    final Ring ring;
+    private final BufferStock buffers;
+    private final int wakeFd;
+    private final MemorySegment wakeValue;
+    private final MemorySegment wakeRead;
+    private final Op wakeOp;
+    private final Object wakeLock = new Object();
+    private boolean wakeClosed;
+    private Op[] ops = new Op[1024];
+    private int[] generations = new int[1024];
+    private int[] freeSlots = new int[1024];
+    private int freeCount;
+    private int nextSlot;
+    private int inFlight;
+    private final Set<Closeable> open = Collections.newSetFromMap(new IdentityHashMap<>());
+    private boolean closing;
+    private long overflows;
+
+    /** What the poller closes at its end: its sockets. */
+    interface Closeable {
+        void close();
+    }
+
+    UringPoller(EventLoop loop) {
+        this.loop = loop;
+        try {
+            this.ring = new Ring(sys, SQ_ENTRIES, CQ_ENTRIES, SINGLE_ISSUER);
+        } catch (NativeException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.buffers = new BufferStock((int) loop.scratch().byteSize(), 256);
+        Arena arena = Arena.ofAuto();
+        this.wakeValue = arena.allocate(8, 8);
+        this.wakeRead = arena.allocate(8, 8);
+        wakeValue.set(ValueLayout.JAVA_LONG, 0, 1L);
+        int efd = sys.eventfd(0, 0x80000 /* EFD_CLOEXEC */);
+        if (efd < 0) {
+            ring.close();
+            throw new UncheckedIOException(new NativeException("eventfd", -efd));
+        }
+        this.wakeFd = efd;
+        this.wakeOp = new Op(op -> armWakeup());
+        armWakeup();
+    }
+
+    /** Keeps a read of the eventfd in flight: its completion is the wake-up (and re-arms it). */
+    private void armWakeup() {
+        if (closing) {
+            return;
+        }
+        wakeOp.take();
+        long sqe = submit(wakeOp, Ring.OP_READ, wakeFd);
+        ring.setAddr(sqe, wakeRead.address());
+        ring.setLen(sqe, 8);
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    Syscalls sys() {
+        return sys;
+    }
+
+    BufferStock buffers() {
+        return buffers;
+    }
+
+    /**
+     * Queues op as opcode on fd and returns its SQE for the caller to fill; it is submitted at the next
+     * enter. The op is in flight until its completion.
+     */
+    long submit(Op op, byte opcode, int fd) {
+        int slot = freeCount > 0 ? freeSlots[--freeCount] : newSlot();
+        int gen = ++generations[slot];
+        ops[slot] = op;
+        long userData = ((long) gen << 32) | slot;
+        op.userData = userData;
+        op.inFlight = true;
+        op.done = false;
+        inFlight++;
+        return ring.prepare(opcode, fd, userData);
+    }
+
+    private int newSlot() {
+        if (nextSlot == ops.length) {
+            int n = ops.length * 2;
+            ops = Arrays.copyOf(ops, n);
+            generations = Arrays.copyOf(generations, n);
+            freeSlots = Arrays.copyOf(freeSlots, n);
+        }
+        return nextSlot++;
+    }
+
+    /** Asks the kernel to cancel every operation in flight on fd; its completions follow. */
+    void cancelAll(int fd) {
+        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, fd, 0L);
+        ring.setOpFlags(sqe, Ring.ASYNC_CANCEL_ALL | Ring.ASYNC_CANCEL_FD);
+    }
+
+    /** Asks the kernel to cancel op's current submission; its completion follows. */
+    void cancel(Op op) {
+        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);
+        ring.setAddr(sqe, op.userData);
+    }
+
+    /** Registers a socket to close at the poller's end; refused once it is closing. */
+    boolean track(Closeable c) {
+        if (closing) {
+            return false;
+        }
+        open.add(c);
+        return true;
+    }
+
+    void untrack(Closeable c) {
+        open.remove(c);
+    }
+
+    @Override
+    public int poll(int timeoutMillis) throws IOException {
+        long nanos = timeoutMillis < 0 ? -1 : timeoutMillis * 1_000_000L;
+        return ring.enter(nanos);
+    }
+
+    @Override
+    public void dispatch(int count) {
+        for (int i = 0; i < count; i++) {
+            long userData = ring.cqeUserData(0);
+            int res = ring.cqeRes(0);
+            int flags = ring.cqeFlags(0);
+            // Hand the slot back before completing: a completion may submit more, and the SQ may
+            // then need to flush, which needs CQ room when the CQ is near full.
+            ring.consume(1);
+            if (userData == 0) {
+                continue; // a cancel's own completion
+            }
+            int slot = (int) userData;
+            Op op = slot < nextSlot && generations[slot] == (int) (userData >>> 32) ? ops[slot] : null;
+            if (op == null) {
+                // Cannot happen by design (each submission completes once): say so, never act on it.
+                LOG.log(System.Logger.Level.WARNING, "loop " + loop.name() + ": completion for no submission: "
+                        + Long.toHexString(userData));
+                continue;
+            }
+            ops[slot] = null;
+            freeSlots[freeCount++] = slot;
+            inFlight--;
+            try {
+                op.complete(res, flags);
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "loop " + loop.name() + ": completion failed", e);
+            }
+        }
+        if (ring.overflowed || ring.cqOverflowPending()) {
+            // The CQ was too small for a burst: the kernel kept the surplus (FEAT_NODROP) and hands it
+            // over at the next enter. Never silent: counted and logged, the first time at WARNING.
+            ring.overflowed = false;
+            overflows++;
+            LOG.log(overflows == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                    "loop " + loop.name() + ": io_uring completion queue overflowed (" + overflows + " times); draining");
+        }
+    }
+
+    @Override
+    public void wakeup() {
+        // Locked against close(): a late wake-up must not write into a file that took the number.
+        synchronized (wakeLock) {
+            if (!wakeClosed) {
+                wakeSys.write(wakeFd, wakeValue, 8);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        for (Closeable c : new ArrayList<>(open)) {
+            c.close();
+        }
+        open.clear();
+        if (!ring.started()) {
+            // Never entered (a loop discarded before it ran): the kernel has seen no SQE.
+            synchronized (wakeLock) {
+                wakeClosed = true;
+                sys.close(wakeFd);
+            }
+            ring.close();
+            return;
+        }
+        // Cancel whatever is still in flight (the eventfd read among it) and wait for the
+        // completions: a buffer the kernel may still write into must not be freed before.
+        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);
+        ring.setOpFlags(sqe, Ring.ASYNC_CANCEL_ANY | Ring.ASYNC_CANCEL_ALL);
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        try {
+            while (inFlight > 0 && System.nanoTime() < deadline) {
+                dispatch(ring.enter(10_000_000L));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "loop " + loop.name() + ": closing the ring", e);
+        }
+        if (inFlight > 0) {
+            LOG.log(System.Logger.Level.WARNING, "loop " + loop.name() + ": " + inFlight
+                    + " io_uring operations still in flight at close");
+        }
+        synchronized (wakeLock) {
+            wakeClosed = true;
+            sys.close(wakeFd);
+        }
+        ring.close();
+    }
+
+    static int errnoOf(int res) {
+        return res == -Errno.ECANCELED ? Errno.ECANCELED : -res;
+    }
+}

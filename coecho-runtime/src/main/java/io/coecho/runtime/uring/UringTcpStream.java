@@ -1,0 +1,385 @@
+package io.coecho.runtime.uring;
+
+import io.coecho.runtime.coro.Coroutine;
+import io.coecho.runtime.linux.Errno;
+import io.coecho.runtime.linux.LinuxConstants;
+import io.coecho.runtime.linux.NativeException;
+import io.coecho.runtime.linux.Syscalls;
+import io.coecho.runtime.net.PeerAddress;
+import io.coecho.runtime.net.TcpStream;
+import io.coecho.runtime.reactor.UnsentBytes;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * A TCP connection on io_uring: read submits a RECV and suspends until its completion; write submits
+ * a SEND and suspends until the kernel took every byte. At most one recv and one send are in flight.
+ *
+ * <p>Buffers: the kernel fills a recv buffer after the reader suspended, so the recv goes into a
+ * buffer of the poller's stock and is copied out to the caller's (which may be the loop's shared
+ * scratch); a send is copied to a stock buffer before it is submitted, for the same reason. A buffer
+ * goes back only at its op's completion, also when the caller gave up waiting (a timeout, a close).
+ *
+ * <p>Back-pressure as on epoll: the first send carries MSG_DONTWAIT, so a full socket buffer comes
+ * back as EAGAIN or a short count; only then is the write a wait ({@link UnsentBytes}: counted in the
+ * loop's stats) and the rest is sent without it. The echo loop reads nothing more meanwhile.
+ *
+ * <p>Close: cancel first, close the fd after the last completion. The fd number stays ours until
+ * then, so no completion and no cancel can ever touch a socket that took the number later.
+ *
+ * <p>Loop thread only (its loop's coroutines). Lifecycle: open → closed (waiters woken with
+ * ClosedChannelException) → fd closed (no op in flight).
+ */
+final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable {
+    /** IORING_RECVSEND_POLL_FIRST on each recv; measured on and off (-Dcoecho.uring.pollFirst). */
+    static final boolean RECV_POLL_FIRST = Boolean.parseBoolean(System.getProperty("coecho.uring.pollFirst", "true"));
+
+    /**
+     * A write tries send(2) itself first and uses the ring only for what the socket did not take
+     * (-Dcoecho.uring.directSend=true); measured against SENDs batched into the turn's enter.
+     */
+    static final boolean DIRECT_SEND = Boolean.parseBoolean(System.getProperty("coecho.uring.directSend", "false"));
+
+    /** readNow calls in a row before it yields its turn, as on epoll. */
+    static final int READ_BUDGET = 16;
+
+    private final UringPoller poller;
+    private final BufferStock stock;
+    private final Syscalls sys;
+    final int fd;
+    private final Op recv = new Op(this);
+    private final Op send = new Op(this);
+    /** The connect op's address: the kernel reads it after submission, so it stays reachable until then. */
+    private PeerAddress connectTo;
+    private MemorySegment recvBuf;
+    private int recvPos;
+    private int recvLimit;
+    /** Owned by the send in flight: a stock buffer, or the rest of a blocked write. */
+    private MemorySegment sendBuf;
+    private UnsentBytes abandonedUnsent;
+    private boolean closed;
+    private boolean fdClosed;
+    private boolean eof;
+    private int readsInRow;
+    /** A write gave up (timeout, close) while its send was in flight: the completion cleans up. */
+    private boolean sendAbandoned;
+
+    UringTcpStream(UringPoller poller, int fd) throws ClosedChannelException {
+        this.poller = poller;
+        this.stock = poller.buffers();
+        this.sys = poller.sys();
+        this.fd = fd;
+        if (!poller.track(this)) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /** Connects to the address (the stream's socket is new and unconnected), suspending until done. */
+    void connect(PeerAddress to) throws IOException {
+        connectTo = to;
+        long sqe = poller.submit(send, Ring.OP_CONNECT, fd);
+        poller.ring.setAddr(sqe, to.sockaddr().address());
+        poller.ring.setOff(sqe, to.length());
+        int r = await(send);
+        connectTo = null;
+        if (r == -Errno.ECONNREFUSED) {
+            throw new java.net.ConnectException("connection refused: " + to);
+        }
+        if (r < 0) {
+            throw new NativeException("connect", -r);
+        }
+    }
+
+    @Override
+    public int read(MemorySegment dst) throws IOException {
+        checkOpen();
+        if (recvBuf == null && !recv.inFlight && !recv.done && !eof) {
+            recvBuf = stock.acquire();
+            long len = Math.min(dst.byteSize(), stock.size());
+            long sqe = poller.submit(recv, Ring.OP_RECV, fd);
+            poller.ring.setAddr(sqe, recvBuf.address());
+            poller.ring.setLen(sqe, (int) len);
+            if (RECV_POLL_FIRST) {
+                // Echo traffic is request/response: right after our echo the peer has not answered
+                // yet, so arm the poll at once instead of trying a recv that would say EAGAIN.
+                poller.ring.setIoprio(sqe, Ring.RECVSEND_POLL_FIRST);
+            }
+        }
+        if (recv.inFlight) {
+            readsInRow = 0; // it waits for the completion: the rest of the loop gets its turn
+        }
+        if (recv.inFlight || recv.done) {
+            received(await(recv));
+        }
+        return copyOut(dst);
+    }
+
+    /** Takes a recv's result: bytes now in recvBuf, EOF, or its error. */
+    private void received(int r) throws IOException {
+        if (r > 0) {
+            recvPos = 0;
+            recvLimit = r;
+            return;
+        }
+        releaseRecv();
+        if (r == 0) {
+            eof = true;
+            return;
+        }
+        throw new NativeException("recv", -r);
+    }
+
+    /** Copies what recvBuf holds into dst: the count, 0 if nothing, -1 after EOF. */
+    private int copyOut(MemorySegment dst) {
+        if (recvBuf == null) {
+            return eof ? -1 : 0;
+        }
+        int n = (int) Math.min(recvLimit - recvPos, dst.byteSize());
+        MemorySegment.copy(recvBuf, recvPos, dst, 0, n);
+        recvPos += n;
+        if (recvPos == recvLimit) {
+            releaseRecv();
+        }
+        return n;
+    }
+
+    private void releaseRecv() {
+        if (recvBuf != null) {
+            stock.release(recvBuf);
+            recvBuf = null;
+        }
+    }
+
+    @Override
+    public int readNow(MemorySegment dst) throws IOException {
+        if (++readsInRow > READ_BUDGET) {
+            // The epoll transport's budget: a draining peer that keeps sending must not hold the loop
+            // (its shutdown timer included). Before the read: dst may be the loop's shared scratch.
+            readsInRow = 0;
+            Coroutine.yieldNow();
+        }
+        checkOpen();
+        if (recv.inFlight) {
+            // A recv waits in the kernel: take it back (it may have data by now; then that is the answer).
+            poller.cancel(recv);
+        }
+        if (recv.inFlight || recv.done) {
+            int r = await(recv);
+            if (r == -Errno.ECANCELED) {
+                releaseRecv();
+            } else {
+                received(r);
+                return copyOut(dst);
+            }
+        }
+        if (recvBuf != null || eof) {
+            return copyOut(dst);
+        }
+        long n = sys.recv(fd, dst, dst.byteSize(), LinuxConstants.MSG_DONTWAIT);
+        if (n > 0) {
+            return (int) n;
+        }
+        if (n == 0) {
+            eof = true;
+            return -1;
+        }
+        if (n == -Errno.EAGAIN) {
+            readsInRow = 0;
+            return 0;
+        }
+        throw new NativeException("recv", (int) -n);
+    }
+
+    @Override
+    public void write(MemorySegment src) throws IOException {
+        long len = src.byteSize();
+        if (len == 0) {
+            return;
+        }
+        checkOpen();
+        if (send.inFlight) {
+            throw new java.io.IOException("an earlier write on " + this + " was abandoned in flight");
+        }
+        try {
+            writeAll(src, len);
+        } finally {
+            if (send.inFlight) {
+                sendAbandoned = true; // the kernel may still read sendBuf: it goes back at the completion
+            }
+        }
+    }
+
+    private void writeAll(MemorySegment src, long len) throws IOException {
+        if (DIRECT_SEND) {
+            // send(2) first, as on epoll: no suspension, no copy when the socket takes it all.
+            long n = sys.send(fd, src, len);
+            if (n == len) {
+                return;
+            }
+            if (n < 0 && n != -Errno.EAGAIN) {
+                throw new NativeException("send", (int) -n);
+            }
+            writeRest(UnsentBytes.keep(poller.loop(), src, Math.max(n, 0)));
+            return;
+        }
+        MemorySegment from = src;
+        if (len <= stock.size()) {
+            sendBuf = stock.acquire();
+            MemorySegment.copy(src, 0, sendBuf, 0, len);
+            from = sendBuf.asSlice(0, len);
+        }
+        int r = sendAndWait(from, LinuxConstants.MSG_DONTWAIT);
+        if (r == len) {
+            releaseSend();
+            return;
+        }
+        if (r < 0 && r != -Errno.EAGAIN) {
+            releaseSend();
+            throw new NativeException("send", -r);
+        }
+        UnsentBytes unsent = UnsentBytes.keep(poller.loop(), from, Math.max(r, 0));
+        releaseSend();
+        writeRest(unsent);
+    }
+
+    /** The blocked rest of a write: ring SENDs without MSG_DONTWAIT until the socket took it all. */
+    private void writeRest(UnsentBytes unsent) throws IOException {
+        int r;
+        try {
+            MemorySegment pending = unsent.bytes();
+            long off = 0;
+            while (off < pending.byteSize()) {
+                r = sendAndWait(pending.asSlice(off), 0);
+                if (r < 0 && r != -Errno.EAGAIN) {
+                    throw new NativeException("send", -r);
+                }
+                off += Math.max(r, 0);
+            }
+        } finally {
+            if (send.inFlight) {
+                abandonedUnsent = unsent;
+            } else {
+                unsent.close();
+            }
+        }
+    }
+
+    private int sendAndWait(MemorySegment bytes, int flags) throws IOException {
+        long sqe = poller.submit(send, Ring.OP_SEND, fd);
+        poller.ring.setAddr(sqe, bytes.address());
+        poller.ring.setLen(sqe, (int) Math.min(bytes.byteSize(), Integer.MAX_VALUE));
+        poller.ring.setOpFlags(sqe, flags | LinuxConstants.MSG_NOSIGNAL);
+        return await(send);
+    }
+
+    private void releaseSend() {
+        if (sendBuf != null && !send.inFlight) {
+            stock.release(sendBuf);
+            sendBuf = null;
+        }
+    }
+
+    /**
+     * Suspends until op completes (at once if it has), and takes its result. Throws if the stream is
+     * closed meanwhile, or the coroutine is interrupted: then the op stays in flight, and its
+     * completion is kept for the next call (a recv's bytes are never lost) or released.
+     */
+    private int await(Op op) throws ClosedChannelException {
+        op.waiter = Coroutine.require();
+        try {
+            while (op.inFlight) {
+                checkOpen();
+                Coroutine.suspend();
+            }
+        } finally {
+            op.waiter = null;
+        }
+        checkOpen();
+        return op.take();
+    }
+
+    @Override
+    public void completed(Op op) {
+        if (op == send && (closed || sendAbandoned)) {
+            sendAbandoned = false;
+            send.take();
+            if (sendBuf != null) {
+                stock.release(sendBuf);
+                sendBuf = null;
+            }
+            if (abandonedUnsent != null) {
+                abandonedUnsent.close();
+                abandonedUnsent = null;
+            }
+        } else if (op == recv && closed) {
+            recv.take();
+            releaseRecv();
+        }
+        if (closed) {
+            closeFdIfIdle();
+        }
+    }
+
+    private void checkOpen() throws ClosedChannelException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        checkOpen();
+        int r = sys.shutdown(fd, LinuxConstants.SHUT_WR);
+        if (r < 0 && r != -Errno.ENOTCONN) {
+            throw new NativeException("shutdown", -r);
+        }
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        if (closed) {
+            return null;
+        }
+        PeerAddress peer = new PeerAddress();
+        peer.prepareReceive();
+        return sys.peerName(fd, peer.sockaddr(), peer.lengthCell()) < 0 ? null : peer.toInetSocketAddress();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        poller.untrack(this);
+        if (recv.inFlight || send.inFlight) {
+            poller.cancelAll(fd);
+        } else {
+            releaseRecv();
+            releaseSend();
+            closeFdIfIdle();
+        }
+        wake(recv);
+        wake(send);
+    }
+
+    private void closeFdIfIdle() {
+        if (!fdClosed && !recv.inFlight && !send.inFlight) {
+            fdClosed = true;
+            sys.close(fd);
+        }
+    }
+
+    private static void wake(Op op) {
+        if (op.waiter != null) {
+            op.waiter.wake();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "tcp fd=" + fd + " (io_uring)";
+    }
+}
