@@ -348,6 +348,16 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     }
 
     @Override
+    public void reset() {
+        if (!closed) {
+            // A linger of zero makes the close send an RST and drop what is unsent, as on epoll. The
+            // fd is closed only after its last completion (close), and the option stays set until then.
+            sys.setLinger(fd, true, 0);
+            close();
+        }
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;
