@@ -34,6 +34,11 @@ public enum ServerTarget {
     }
 
     /** The engine: the coroutine engine's targets (one per transport) log and count per loop. */
+    /** True where --udp works: the coroutine engine on a transport with UDP sockets (io_uring has none yet). */
+    public boolean servesUdp() {
+        return engine == Engine.COROUTINES && this != IO_URING;
+    }
+
     public Engine engine() {
         return engine;
     }
