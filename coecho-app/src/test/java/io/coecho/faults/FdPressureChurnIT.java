@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Scenario 7 of issue 12: accept under an open-files limit while connections churn. The server runs
- * with {@code ulimit -n 128}; connections held open take all its descriptors but {@link #FREE}, and
- * many more clients than that connect, echo and close (a third with an RST) at once: accept keeps
- * failing with EMFILE and recovering as closes free descriptors (FdExhaustionIT covers a static flood; this is the churn). Every cycle completes with
+ * with {@code ulimit -n 128}; connections held open take every descriptor it can have (until it logs
+ * EMFILE), then {@link #FREE} of them close, and many more clients than that connect, echo and close
+ * (a third with an RST) at once: accept keeps failing with EMFILE and recovering as closes free
+ * descriptors (FdExhaustionIT covers a static flood; this is the churn). Every cycle completes with
  * its echo exact, every logged EMFILE episode ends with "accepting again" (the log is quiet for a
  * minute after each, the accept-error counter is not), the descriptors return to the baseline (the
  * admin endpoint's among them), and a last client is served.
@@ -51,16 +52,14 @@ class FdPressureChurnIT {
                 ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
             cycle(server, seed, -1); // every class on the path loaded while descriptors are plentiful
             int baseline = awaitDescriptors(server, -1);
-            // Held connections take all but FREE of the server's descriptors: the churn contends for those.
-            List<Socket> held = new ArrayList<>();
-            while (Fds.ofProcess(server.pid()) < OPEN_FILES - FREE) {
-                Socket h = new Socket();
-                held.add(h);
-                h.connect(server.address(), 10_000);
-                h.setSoTimeout(30_000);
-                h.getOutputStream().write('h');
-                assertEquals('h', h.getInputStream().read(), target + ": held connection " + held.size());
+            List<Socket> held = fillToTheLimit(server, target);
+            // Free FREE descriptors for the churn to contend for; the last holder, waiting in the
+            // backlog, takes one of them first and is served: the recovery, once.
+            Socket last = held.getLast();
+            for (int i = 0; i < FREE + 1; i++) {
+                held.removeFirst().close();
             }
+            assertEquals('h', last.getInputStream().read(), target + ": the holder that waited in the backlog");
             AtomicInteger next = new AtomicInteger();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Scale.pick(90, 900));
             long start = System.nanoTime();
@@ -97,6 +96,35 @@ class FdPressureChurnIT {
             assertEquals(failed, recovered, target + ": every EMFILE episode ends: " + log);
             assertFalse(log.stream().anyMatch(l -> l.startsWith("\tat ") || l.contains("Exception")),
                     target + ": no stack trace: " + log);
+        }
+    }
+
+    /**
+     * Opens connections that each echo one byte and stay open until the server logs that accept
+     * failed for lack of descriptors (it says so at the first failure): then every descriptor it can
+     * have is taken, and the last connection waits in the backlog. Returns them all, the last one
+     * included. A connection is judged by what the server does, its echo or its log line, never by
+     * a guessed time.
+     */
+    private static List<Socket> fillToTheLimit(ServerProcess server, ServerTarget target) throws Exception {
+        List<Socket> held = new ArrayList<>();
+        while (true) {
+            assertTrue(held.size() < OPEN_FILES, target + ": " + held.size() + " connections and no EMFILE");
+            Socket h = new Socket();
+            held.add(h);
+            h.connect(server.address(), 10_000); // the backlog takes it, accepted or not
+            h.setSoTimeout(30_000);
+            h.getOutputStream().write('h');
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (h.getInputStream().available() == 0) {
+                if (server.stderr().stream().anyMatch(l -> l.contains("accept failed (EMFILE)"))) {
+                    return held;
+                }
+                assertTrue(System.nanoTime() - deadline < 0, target + ": held connection " + held.size()
+                        + " neither echoed nor refused a descriptor");
+                Thread.sleep(5); // polling a condition with a deadline
+            }
+            assertEquals('h', h.getInputStream().read(), target + ": held connection " + held.size());
         }
     }
 
