@@ -33,12 +33,12 @@ public enum ServerTarget {
         return label;
     }
 
-    /** The engine: the coroutine engine's targets (one per transport) log and count per loop. */
     /** True where --udp works: the coroutine engine on a transport with UDP sockets (io_uring has none yet). */
     public boolean servesUdp() {
         return engine == Engine.COROUTINES && this != IO_URING;
     }
 
+    /** The engine: the coroutine engine's targets (one per transport) log and count per loop. */
     public Engine engine() {
         return engine;
     }
