@@ -16,7 +16,7 @@
 #   --rounds N       rounds (default 3; 1 with --smoke)
 #   --client KIND    load generator: c (bench/peers/c/loadgen.c, default: cheap enough not to be the
 #                    bottleneck) or java (`coecho bench`, the product's own load generator)
-#   --servers LIST   comma list of: coecho-epoll coecho-uring coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty asio
+#   --servers LIST   comma list of: coecho-epoll coecho-uring coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty netty-uring asio
 #                    seed c-epoll c-uring (default: all)
 #   --cases LIST     comma list of cN-SIZE[-pP]: N connections, SIZE bytes (32, 4k, ...), P messages in
 #                    flight per connection (default: c1,c100,c1000,c10000 x 32,4k, and c100-32-p16)
@@ -38,7 +38,7 @@ root="$(dirname "$here")"
 # shellcheck source=lib/common.sh
 . "$here/lib/common.sh"
 
-all_servers="coecho-epoll,coecho-uring,coecho-uring-plain,coecho-uring-nopf,coecho-uring-ds,coecho-nio,coecho-vthreads,coecho-threads,netty,asio,seed,c-epoll,c-uring"
+all_servers="coecho-epoll,coecho-uring,coecho-uring-plain,coecho-uring-nopf,coecho-uring-ds,coecho-nio,coecho-vthreads,coecho-threads,netty,netty-uring,asio,seed,c-epoll,c-uring"
 all_cases="c1-32,c100-32,c1000-32,c10000-32,c1-4k,c100-4k,c1000-4k,c10000-4k,c100-32-p16"
 servers="$all_servers" cases="$all_cases" modes="pinned,shared"
 duration=10 warmup=2 port=8080 outdir="" chart="" no_chart=0 smoke=0 netns=0 rounds="" client=c
@@ -101,7 +101,7 @@ need=()
 [ "$client" = java ] && need+=(coecho)
 [ "$client" = c ] && need+=(c)
 for s in "${server_list[@]}"; do
-  case "$s" in coecho-*) need+=(coecho) ;; netty) need+=(netty) ;; asio) need+=(asio) ;; seed) need+=(seed) ;;
+  case "$s" in coecho-*) need+=(coecho) ;; netty|netty-uring) need+=(netty) ;; asio) need+=(asio) ;; seed) need+=(seed) ;;
     c-epoll|c-uring) need+=(c) ;; esac
 done
 # shellcheck disable=SC2207
@@ -180,6 +180,10 @@ server_cmd() {
     # shellcheck disable=SC2086
     netty) cmd=("$java" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED ${SERVER_JAVA_OPTS:-}
                 -jar "$here/peers/netty/target/netty-echo.jar" "$port" "$threads") ;;
+    # Netty 4.2's own io_uring transport (IoUringIoHandler), its defaults.
+    # shellcheck disable=SC2086
+    netty-uring) cmd=("$java" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED ${SERVER_JAVA_OPTS:-}
+                      -jar "$here/peers/netty/target/netty-echo.jar" "$port" "$threads" io_uring) ;;
     seed) cmd=("$here/build/seed_echo") ;;
     c-epoll) cmd=("$here/build/epoll_echo" "$port") ;;
     c-uring) cmd=("$here/build/uring_echo" "$port") ;;

@@ -23,11 +23,11 @@ COLUMNS = ["mode", "server", "case", "connections", "size", "pipeline", "msgs_pe
 # Figures that get a median and a spread across rounds.
 FIGURES = ["msgs_per_s", "mib_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu_us_per_msg",
            "server_cpu_pct", "rss_mib", "client_cpu_pct", "client_cpu_us_per_msg"]
-EXTRA_COLUMNS = (["rounds", "client", "client_cpu_pct", "client_cpu_us_per_msg", "x_netty_cpu", "x_asio_cpu"]
+EXTRA_COLUMNS = (["rounds", "client", "client_cpu_pct", "client_cpu_us_per_msg", "x_netty_cpu", "x_asio_cpu", "x_netty_uring_cpu", "x_c_uring_cpu"]
                  + [f"{f}_{end}" for f in FIGURES for end in ("min", "max")])
 ROUND_COLUMNS = ["round"] + COLUMNS[:16] + ["client", "client_cpu_pct", "client_cpu_us_per_msg", "loadavg", "errors", "ok", "loadgen_rc",
                                             "error_detail", "note"]
-ORDER = ["coecho-epoll", "coecho-uring", "coecho-uring-plain", "coecho-uring-nopf", "coecho-uring-ds", "coecho-nio", "coecho-vthreads", "coecho-threads", "netty", "asio", "seed", "c-epoll", "c-uring"]
+ORDER = ["coecho-epoll", "coecho-uring", "coecho-uring-plain", "coecho-uring-nopf", "coecho-uring-ds", "coecho-nio", "coecho-vthreads", "coecho-threads", "netty", "netty-uring", "asio", "seed", "c-epoll", "c-uring"]
 # A pinned load generator above this share of its core is the bottleneck, not the server.
 CLIENT_BOUND_PCT = 90.0
 
@@ -84,6 +84,9 @@ def add_ratios(rows):
         r["x_netty_rss"] = ratio(r["rss_mib"], netty.get("rss_mib"))
         r["x_netty_cpu"] = ratio(r["cpu_us_per_msg"], netty.get("cpu_us_per_msg"))
         r["x_asio_cpu"] = ratio(r["cpu_us_per_msg"], asio.get("cpu_us_per_msg"))
+        # The io_uring peers: Netty's io_uring transport and the C io_uring loop (issue 14's targets).
+        r["x_netty_uring_cpu"] = ratio(r["cpu_us_per_msg"], ref("netty-uring").get("cpu_us_per_msg"))
+        r["x_c_uring_cpu"] = ratio(r["cpu_us_per_msg"], ref("c-uring").get("cpu_us_per_msg"))
 
 
 def case_key(r):
@@ -124,12 +127,14 @@ def spread(r, key, digits):
 def table(rows, meta, raw_rows=()):
     present = {r["server"] for r in rows}
     peer_of = {"x_netty_msgs": "netty", "x_seed_msgs": "seed", "x_seed_p50": "seed", "x_netty_p99": "netty",
-               "x_netty_cpu": "netty", "x_asio_cpu": "asio", "x_c_cpu": "c-epoll", "x_netty_rss": "netty"}
+               "x_netty_cpu": "netty", "x_asio_cpu": "asio", "x_c_cpu": "c-epoll", "x_netty_rss": "netty",
+               "x_netty_uring_cpu": "netty-uring", "x_c_uring_cpu": "c-uring"}
     heads = [("case", "case", 0), ("server", "server", 0), ("rounds", "rounds", 0), ("msgs/s", "msgs_per_s", 0),
              ("xNetty", "x_netty_msgs", 2), ("xSeed", "x_seed_msgs", 2), ("p50us", "p50_us", 1),
              ("p50xSeed", "x_seed_p50", 2), ("p99us", "p99_us", 1), ("p99xNetty", "x_netty_p99", 2),
              ("p99.9us", "p999_us", 1), ("cpu us/msg", "cpu_us_per_msg", 2), ("cpu xNetty", "x_netty_cpu", 2),
-             ("cpu xAsio", "x_asio_cpu", 2), ("cpu xC", "x_c_cpu", 2), ("cpu%", "server_cpu_pct", 1),
+             ("cpu xAsio", "x_asio_cpu", 2), ("cpu xC", "x_c_cpu", 2),
+             ("cpu xNettyU", "x_netty_uring_cpu", 2), ("cpu xCU", "x_c_uring_cpu", 2), ("cpu%", "server_cpu_pct", 1),
              ("client%", "client_cpu_pct", 1), ("client us/msg", "client_cpu_us_per_msg", 2), ("RSS MiB", "rss_mib", 1), ("RSS xNetty", "x_netty_rss", 2),
              ("errors", "errors", 0)]
     # A ratio column whose peer is not in this run would be all dashes: leave it out.
