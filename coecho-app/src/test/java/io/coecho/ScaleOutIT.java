@@ -16,23 +16,24 @@ import org.junit.jupiter.api.Timeout;
  * Scale-out behind a real balancer, through {@code bench/scale-out.sh} as an operator runs it: three
  * instances behind Debian's HAProxy (send-proxy-v2: each instance runs --proxy-protocol) in a private
  * network namespace, {@code coecho bench --reconnect} through HAProxy, every instance stopped with
- * SIGTERM and started again in turn while it runs. The
- * script waits for what the processes report (start-up lines, HAProxy's view of each instance),
- * never for a guessed time; this test checks its verdict and the facts behind it.
+ * SIGTERM and started again in turn while it runs. The script waits for what the processes report
+ * (start-up lines, HAProxy's view of each instance), never for a guessed time, and the bench's window
+ * ends when the last instance is back (SIGTERM to the bench), so however slow the machine, the
+ * restarts fall inside it; this test checks the script's verdict and the facts behind it.
  *
  * <p>Needs root (unshare -n) and haproxy, which .ci/run installs: without them it fails, it is never
  * skipped.
  */
 class ScaleOutIT {
-    /** The bench's window: three restarts take about 4 s on two busy cores; the rest is margin. */
-    private static final String WINDOW = "20s";
+    /** Only the bench's cap: its window ends when the restarts are over (about 4 s on two busy cores). */
+    private static final String CAP = "150s";
     private static final int CONNECTIONS = 50;
 
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void threeInstancesBehindHaproxyRestartInTurnWithoutAClientNoticing() throws Exception {
         Command run = Command.run(Duration.ofMinutes(3), env -> env.put("JAVA_HOME", System.getProperty("java.home")),
-                List.of(Packages.root().resolve("bench/scale-out.sh").toString(), "-d", WINDOW, "-c", String.valueOf(CONNECTIONS),
+                List.of(Packages.root().resolve("bench/scale-out.sh").toString(), "-d", CAP, "-c", String.valueOf(CONNECTIONS),
                         "--coecho", Packages.root().resolve("coecho").toString()));
         String json = run.lastLine().replaceFirst("^scale-out: ", "");
         String report = "exit " + run.exit() + "\n" + run.stderr() + "\n" + json;
@@ -42,6 +43,7 @@ class ScaleOutIT {
         // What the script judged, checked again from its results.
         assertTrue(json.contains("\"errors\":{\"mismatch\":0,\"connect\":0,\"reset\":0,\"eof\":0,\"silent\":0},\"ok\":true"),
                 "every echoed byte verified, nothing refused, reset or cut short: " + report);
+        assertTrue(json.contains("\"stopped_early\":true"), "the window ended after the last restart, not on its own: " + report);
         long reconnects = number(json, "\"reconnects\":(\\d+)");
         assertTrue(reconnects > 0, "the drains closed bench connections, which came back: " + report);
         Matcher perInstance = Pattern.compile("\"sessions_per_instance\":\\{\"s1\":(\\d+),\"s2\":(\\d+),\"s3\":(\\d+)}").matcher(json);

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +28,9 @@ import picocli.CommandLine.Parameters;
             "Each connection sends a deterministic byte stream of its own; the echo is compared with it byte for byte."
                     + " Connections open at most " + LoadConfig.CONNECTS_IN_FLIGHT + " at a time, each within"
                     + " --connect-timeout and all within twice that; after the warmup, the measured window runs"
-                    + " for --duration, then sending stops and echoes in flight get 1 s before the connections close.",
+                    + " for --duration, then sending stops and echoes in flight get 1 s before the connections close."
+                    + " Ctrl-C (SIGINT) or SIGTERM ends the window at once and reports it as far as it ran; a second"
+                    + " one exits (status 130).",
             "With --udp each connection is a UDP socket sending --size byte datagrams (at most 65507), each numbered,"
                     + " so echoes are matched even when reordered; every byte is checked. A datagram not echoed within"
                     + " --udp-timeout counts as lost (and frees its pipeline slot); duplicates, late echoes and datagrams"
@@ -117,7 +120,12 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LoadConfig config = config();
         Logging.configure(logLevel, null);
-        Report report = LoadGenerator.run(config, json ? null : ProgressLine.forTerminal());
+        // Ctrl-C (or SIGTERM) ends the measured window early and still reports it; a second one exits.
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        Report report;
+        try (Signals signals = Signals.onTerminate(signal -> stop.complete(null), signal -> Runtime.getRuntime().halt(130))) {
+            report = LoadGenerator.run(config, json ? null : ProgressLine.forTerminal(), stop);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (json) {

@@ -146,6 +146,7 @@ final class ServeCommand implements Callable<Integer> {
         // Signal handlers before the start-up line: whoever waits for that line may signal at once.
         CountDownLatch terminate = new CountDownLatch(1);
         AtomicReference<String> cause = new AtomicReference<>();
+        // Installed for the life of the process: serve ends with it, so the handlers are never put back.
         Signals.onTerminate(signal -> {
             readiness.drain();
             cause.set(signal);

@@ -5,6 +5,7 @@ import io.coecho.runtime.coro.Timeouts;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.reactor.EventLoop;
+import io.coecho.runtime.timer.Timer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -46,6 +47,9 @@ final class ClientLoop {
     double intervalNanos;
     double spacingNanos;
     boolean stopping;
+    private Timer windowTimer;
+    private Timer endTimer;
+    private Timer graceTimer;
 
     private int nextToConnect;
     private int connectors;
@@ -190,9 +194,29 @@ final class ClientLoop {
             finished.complete(null);
             return;
         }
-        loop.timers().schedule(warmupEnd, this::windowOpened);
-        loop.timers().schedule(end, this::stop);
-        loop.timers().schedule(graceEnd, this::closeAll);
+        windowTimer = loop.timers().schedule(warmupEnd, this::windowOpened);
+        endTimer = loop.timers().schedule(end, this::stop);
+        graceTimer = loop.timers().schedule(graceEnd, this::closeAll);
+    }
+
+    /**
+     * Ends the measured window at now (nanoTime) if it was to end later: sending stops, echoes in
+     * flight get the same grace as after a full window. Stopped during the warmup, the window is
+     * empty. Loop thread; before {@link #run} it does nothing (no traffic to stop).
+     */
+    void endEarly(long now) {
+        if (endTimer == null || now - endNanos >= 0) {
+            return;
+        }
+        long grace = graceEndNanos - endNanos;
+        if (now - warmupEndNanos < 0) {
+            warmupEndNanos = now;
+            windowTimer.reschedule(now);
+        }
+        endNanos = now;
+        graceEndNanos = now + grace;
+        endTimer.reschedule(now);
+        graceTimer.reschedule(graceEndNanos);
     }
 
     /** An echo completed at now after latencyNanos; counted if now falls in the measured window. */

@@ -37,11 +37,16 @@ public final class LoadGenerator {
 
     private final LoadConfig config;
     private final ProgressLine progress;
+    private final CompletableFuture<Void> stopEarly;
+    /** The measured window as run (nanoseconds): the configured duration unless stopped early. */
+    private volatile long windowNanos;
     private final List<ClientLoop> shares = new ArrayList<>();
 
-    private LoadGenerator(LoadConfig config, ProgressLine progress) {
+    private LoadGenerator(LoadConfig config, ProgressLine progress, CompletableFuture<Void> stopEarly) {
         this.config = config;
         this.progress = progress;
+        this.stopEarly = stopEarly;
+        this.windowNanos = config.duration().toNanos();
     }
 
     /**
@@ -49,7 +54,17 @@ public final class LoadGenerator {
      * once a second. Throws IllegalArgumentException if the transport is not available here.
      */
     public static Report run(LoadConfig config, ProgressLine progress) throws InterruptedException {
-        return new LoadGenerator(config, progress).run();
+        return run(config, progress, new CompletableFuture<>());
+    }
+
+    /**
+     * As {@link #run(LoadConfig, ProgressLine)}; completing stopEarly (from any thread) ends the
+     * measured window at that moment, as Ctrl-C does for {@code coecho bench}: sending stops, echoes
+     * in flight get the usual grace, and the report covers the window as it ran.
+     */
+    public static Report run(LoadConfig config, ProgressLine progress, CompletableFuture<Void> stopEarly)
+            throws InterruptedException {
+        return new LoadGenerator(config, progress, stopEarly).run();
     }
 
     private Report run() throws InterruptedException {
@@ -98,6 +113,17 @@ public final class LoadGenerator {
         for (ClientLoop s : shares) {
             s.loop.execute(() -> s.run(start, warmupEnd, end, graceEnd));
         }
+        // Every loop ends its window at the same instant; a loop's task queue keeps the order, so
+        // the stop always finds its run begun.
+        stopEarly.thenRun(() -> {
+            long now = System.nanoTime();
+            if (now - end < 0) {
+                windowNanos = Math.max(0, now - warmupEnd);
+                for (ClientLoop s : shares) {
+                    s.loop.tryExecute(() -> s.endEarly(now));
+                }
+            }
+        });
         awaitAll(shares.stream().map(s -> s.finished).toList(), null, start, graceEnd + SLACK_NANOS);
     }
 
@@ -190,6 +216,7 @@ public final class LoadGenerator {
                 }
             }
         }
-        return Report.of(config, connected(), reconnects, messages, merged, failures, details, config.udp() ? datagrams : null);
+        return Report.of(config, windowNanos, connected(), reconnects, messages, merged, failures, details,
+                config.udp() ? datagrams : null);
     }
 }

@@ -14,6 +14,8 @@ import org.HdrHistogram.Histogram;
  * <p>Immutable.
  *
  * @param config what was run
+ * @param windowNanos the measured window as it ran: the configured duration, or less if the run was
+ *     stopped early (Ctrl-C)
  * @param connected connections that opened
  * @param reconnects connections opened again after the server closed them at a message boundary
  *     (--reconnect)
@@ -23,7 +25,7 @@ import org.HdrHistogram.Histogram;
  * @param details for each kind of failure that happened, the first instance, in words
  * @param udp UDP runs: datagram counts indexed by {@link UdpCount#ordinal()}; null for TCP
  */
-public record Report(LoadConfig config, int connected, long reconnects, long messages,
+public record Report(LoadConfig config, long windowNanos, int connected, long reconnects, long messages,
         double p50, double p90, double p99, double p999, double max,
         long[] failures, List<String> details, long[] udp) {
 
@@ -36,10 +38,10 @@ public record Report(LoadConfig config, int connected, long reconnects, long mes
     }
 
     /** Builds a report from the merged histogram (values in nanoseconds). */
-    static Report of(LoadConfig config, int connected, long reconnects, long messages, Histogram h, long[] failures,
+    static Report of(LoadConfig config, long windowNanos, int connected, long reconnects, long messages, Histogram h, long[] failures,
             List<String> details, long[] udp) {
         boolean any = h.getTotalCount() > 0;
-        return new Report(config, connected, reconnects, messages,
+        return new Report(config, windowNanos, connected, reconnects, messages,
                 any ? micros(h.getValueAtPercentile(50)) : 0,
                 any ? micros(h.getValueAtPercentile(90)) : 0,
                 any ? micros(h.getValueAtPercentile(99)) : 0,
@@ -101,17 +103,24 @@ public record Report(LoadConfig config, int connected, long reconnects, long mes
         return connected > 0;
     }
 
+    /** The measured window in seconds, as it ran. */
     public double durationSeconds() {
-        return config.duration().toNanos() / 1e9;
+        return windowNanos / 1e9;
     }
 
+    /** True when the run was stopped before its measured window was over (Ctrl-C). */
+    public boolean stoppedEarly() {
+        return windowNanos < config.duration().toNanos();
+    }
+
+    /** Messages per second over the window; 0 for an empty window (stopped during the warmup). */
     public double messagesPerSecond() {
-        return messages / durationSeconds();
+        return windowNanos > 0 ? messages / durationSeconds() : 0;
     }
 
     /** Echoed payload (one direction) per second. */
     public double mibPerSecond() {
-        return messages * (double) config.size() / MIB / durationSeconds();
+        return messagesPerSecond() * config.size() / MIB;
     }
 
     /** "2 mismatch, 1 silent", "12.5% of datagrams lost (more than 1%)", or "none". */
@@ -143,6 +152,7 @@ public record Report(LoadConfig config, int connected, long reconnects, long mes
                 .append(",\"pipeline\":").append(config.pipeline())
                 .append(",\"rate\":").append(config.paced() ? number(config.rate()) : "null")
                 .append(",\"duration_s\":").append(number(durationSeconds()))
+                .append(",\"stopped_early\":").append(stoppedEarly())
                 .append(",\"messages\":").append(messages)
                 .append(",\"msgs_per_s\":").append(number(messagesPerSecond()))
                 .append(",\"mib_per_s\":").append(number(mibPerSecond()))
@@ -178,7 +188,7 @@ public record Report(LoadConfig config, int connected, long reconnects, long mes
                 + (config.reconnect() ? ", " + reconnects + " reopened after the server closed them between messages" : ""));
         line(b, "message", config.size() + (udp != null ? " B datagrams" : " B") + ", pipeline " + config.pipeline()
                 + (config.paced() ? ", open loop at " + number(config.rate()) + " msg/s" : ", closed loop"));
-        line(b, "duration", number(durationSeconds()) + " s measured, after "
+        line(b, "duration", number(durationSeconds()) + " s measured" + (stoppedEarly() ? " (stopped early)" : "") + ", after "
                 + number(config.warmup().toNanos() / 1e9) + " s warmup");
         line(b, "messages", String.format(Locale.ROOT, "%,d", messages));
         line(b, "throughput", String.format(Locale.ROOT, "%,.0f msg/s, %.2f MiB/s", messagesPerSecond(), mibPerSecond()));

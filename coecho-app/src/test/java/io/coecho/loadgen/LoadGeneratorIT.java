@@ -10,6 +10,8 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -71,6 +73,30 @@ class LoadGeneratorIT {
     }
 
     @Test
+    void aRunStoppedEarlyReportsTheWindowAsItRanAndClosesEverything() throws Exception {
+        InetSocketAddress address = startServer();
+        LoadConfig c = LoadConfig.builder(address).connections(4).threads(2).warmup(Duration.ZERO)
+                .duration(Duration.ofMinutes(10)).build();
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        FutureTask<Report> run = new FutureTask<>(() -> LoadGenerator.run(c, null, stop));
+        long begun = System.nanoTime();
+        Thread.ofPlatform().name("bench-run").start(run);
+        // Stop once the run is echoing: the server has sent 64 KiB back.
+        long deadline = begun + TimeUnit.SECONDS.toNanos(20);
+        while (server.stats().bytesOut() < 64 * 1024 && System.nanoTime() - deadline < 0 && !run.isDone()) {
+            Thread.sleep(10); // polling a condition with a deadline
+        }
+        stop.complete(null);
+        long stoppedAt = System.nanoTime(); // after the stop took its time: the window ends before this
+        Report r = run.get(20, TimeUnit.SECONDS);
+        assertClean(r);
+        // The window began after the connects (no warmup) and ended at the stop: never longer than that.
+        assertTrue(r.stoppedEarly() && r.durationSeconds() > 0 && r.durationSeconds() <= (stoppedAt - begun) / 1e9, r.toTable());
+        assertTrue(r.toTable().contains("(stopped early)") && r.toJson().contains("\"stopped_early\":true"), r.toJson());
+        assertEquals(r.messages() / r.durationSeconds(), r.messagesPerSecond(), 1e-6, "the rate is over the window as it ran");
+    }
+
+    @Test
     void jsonHasExactlyTheFieldsTheHarnessReads() throws Exception {
         InetSocketAddress a = startServer();
         BenchRun run = BenchRun.of("--port", "" + a.getPort(), "-c", "3", "-d", "300ms", "-w", "100ms", "-P", "2", "--json");
@@ -82,10 +108,10 @@ class LoadGeneratorIT {
         while (m.find()) {
             keys.add(m.group(1));
         }
-        assertEquals(List.of("host", "port", "connections", "reconnects", "size", "pipeline", "rate", "duration_s", "messages",
+        assertEquals(List.of("host", "port", "connections", "reconnects", "size", "pipeline", "rate", "duration_s", "stopped_early", "messages",
                 "msgs_per_s", "mib_per_s", "latency_us", "p50", "p90", "p99", "p999", "max",
                 "errors", "mismatch", "connect", "reset", "eof", "silent", "ok"), keys);
-        assertTrue(json.contains("\"rate\":null") && json.endsWith("\"ok\":true}"), json);
+        assertTrue(json.contains("\"rate\":null") && json.contains("\"stopped_early\":false") && json.endsWith("\"ok\":true}"), json);
         assertTrue(json.contains("\"errors\":{\"mismatch\":0,\"connect\":0,\"reset\":0,\"eof\":0,\"silent\":0}"), json);
     }
 
