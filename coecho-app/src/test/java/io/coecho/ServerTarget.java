@@ -33,9 +33,9 @@ public enum ServerTarget {
         return label;
     }
 
-    /** True where --udp works: the coroutine engine on a transport with UDP sockets (io_uring has none yet). */
+    /** True where --udp works: the coroutine engine, on every transport. */
     public boolean servesUdp() {
-        return engine == Engine.COROUTINES && this != IO_URING;
+        return engine == Engine.COROUTINES;
     }
 
     /** The engine: the coroutine engine's targets (one per transport) log and count per loop. */

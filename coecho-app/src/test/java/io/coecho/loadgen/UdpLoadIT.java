@@ -49,7 +49,7 @@ class UdpLoadIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
+    @ValueSource(strings = {"epoll", "io_uring", "nio"})
     void withLimitsOffEveryDatagramComesBackVerified(String transport) throws Exception {
         InetSocketAddress a = startServer("127.0.0.1", unlimited());
         BenchRun run = BenchRun.of("--udp", "--port", "" + a.getPort(), "--transport", transport, "-c", "4", "-P", "4",

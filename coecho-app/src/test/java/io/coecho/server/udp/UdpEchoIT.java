@@ -57,7 +57,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void echoesDatagramsOfEverySize(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         try (UdpClient c = UdpClient.open("127.0.0.1", s.address())) {
@@ -72,7 +72,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void everyLoopAnswersOnTheSharedPort(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", 2, UnaryOperator.identity());
         try {
@@ -89,7 +89,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void servesTcpAndUdpOnTheSamePort(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         try (UdpClient c = UdpClient.open("127.0.0.1", s.address());
@@ -104,7 +104,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void deniedSourcePortGetsNoAnswer(TransportChoice transport) throws Exception {
         try (UdpClient denied = UdpClient.open("127.0.0.1", new InetSocketAddress("127.0.0.1", 1))) {
             Server s = start(transport, "127.0.0.1", u -> u.deniedSourcePorts(Set.of(7, 19, denied.port())).minSourcePort(1024));
@@ -120,7 +120,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void wellKnownReflectorPortsAndPrivilegedPortsGetNoAnswer(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         // chargen (19) is on the deny list; 1000 is merely below 1024. Binding them needs root (CI has it).
@@ -143,7 +143,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void aSourceAboveItsRateGetsOnlyItsRateAndOthersAreUnaffected(TransportChoice transport) throws Exception {
         // 1 datagram/s after a burst of 5: within the test's second, exactly 5 answers.
         Server s = start(transport, "127.0.0.1", u -> u.sourceRate(1).sourceBurst(5).globalRate(0).globalBurst(0));
@@ -172,7 +172,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void theGlobalRateCapsEveryone(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", u -> u.sourceRate(0).sourceBurst(0).globalRate(1).globalBurst(3));
         try (UdpClient a = UdpClient.open("127.0.0.1", s.address());
@@ -191,7 +191,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void oversizeDatagramsAreCountedNotEchoedCut(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", u -> u.maxDatagram(1000));
         try (UdpClient c = UdpClient.open("127.0.0.1", s.address())) {
@@ -206,7 +206,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void aClientThatLeftBeforeItsAnswerHarmsNoOne(TransportChoice transport) throws Exception {
         Server s = start(transport, "127.0.0.1", UnaryOperator.identity());
         try (UdpClient probe = UdpClient.open("127.0.0.1", s.address())) {
@@ -223,7 +223,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void echoesOverIpv6(TransportChoice transport) throws Exception {
         Server s = start(transport, "::1", u -> u.maxDatagram(65_527));
         try (UdpClient c = UdpClient.open("::1", s.address())) {
@@ -236,7 +236,7 @@ class UdpEchoIT {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void aDualStackServerAnswersIpv4SourcesAndStillFiltersThem(TransportChoice transport) throws Exception {
         try (UdpClient denied = UdpClient.open("127.0.0.1", new InetSocketAddress("127.0.0.1", 1))) {
             Server s = start(transport, "::", u -> u.deniedSourcePorts(Set.of(denied.port())).minSourcePort(1024));

@@ -1,17 +1,11 @@
 package io.coecho.runtime.linux;
 
-import static io.coecho.runtime.linux.LinuxConstants.IPPROTO_IPV6;
 import static io.coecho.runtime.linux.LinuxConstants.IPPROTO_TCP;
-import static io.coecho.runtime.linux.LinuxConstants.IPV6_V6ONLY;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_CLOEXEC;
-import static io.coecho.runtime.linux.LinuxConstants.SOCK_DGRAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_NONBLOCK;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_STREAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOL_SOCKET;
-import static io.coecho.runtime.linux.LinuxConstants.SO_OOBINLINE;
 import static io.coecho.runtime.linux.LinuxConstants.SO_ERROR;
-import static io.coecho.runtime.linux.LinuxConstants.SO_REUSEADDR;
-import static io.coecho.runtime.linux.LinuxConstants.SO_REUSEPORT;
 import static io.coecho.runtime.linux.LinuxConstants.TCP_NODELAY;
 
 import io.coecho.runtime.net.ListenOptions;
@@ -22,7 +16,6 @@ import io.coecho.runtime.net.Transport;
 import io.coecho.runtime.net.UdpSocket;
 import io.coecho.runtime.reactor.EventLoop;
 import java.io.IOException;
-import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 
@@ -88,29 +81,13 @@ public final class EpollTransport implements Transport {
     public UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException {
         EpollPoller poller = poller(loop);
         Syscalls sys = new Syscalls();
-        PeerAddress sa = PeerAddress.of(address);
-        int family = family(sa);
-        int fd = Syscalls.orThrow("socket", sys.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        int fd = SocketSetup.bindUdp(sys, address, reusePort);
         try {
-            // No SO_REUSEADDR: UDP has no TIME_WAIT, and on UDP it would let a second socket share
-            // the port silently.
-            if (reusePort) {
-                Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1));
-            }
-            if (family == LinuxConstants.AF_INET6 && address.getAddress().isAnyLocalAddress()) {
-                sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
-            }
-            bindOrThrow(sys, fd, address, sa, "udp ");
             return new EpollUdpSocket(poller, fd, localAddress(sys, fd));
         } catch (IOException | RuntimeException e) {
             sys.close(fd);
             throw e;
         }
-    }
-
-    private static void bindOrThrow(Syscalls sys, int fd, InetSocketAddress address, PeerAddress sa, String what)
-            throws BindException {
-        SocketSetup.bindOrThrow(sys, fd, address, sa, what);
     }
 
     private static InetSocketAddress localAddress(Syscalls sys, int fd) throws NativeException {

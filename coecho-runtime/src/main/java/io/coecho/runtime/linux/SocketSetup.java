@@ -3,6 +3,7 @@ package io.coecho.runtime.linux;
 import static io.coecho.runtime.linux.LinuxConstants.IPPROTO_IPV6;
 import static io.coecho.runtime.linux.LinuxConstants.IPV6_V6ONLY;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_CLOEXEC;
+import static io.coecho.runtime.linux.LinuxConstants.SOCK_DGRAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_NONBLOCK;
 import static io.coecho.runtime.linux.LinuxConstants.SOCK_STREAM;
 import static io.coecho.runtime.linux.LinuxConstants.SOL_SOCKET;
@@ -18,7 +19,7 @@ import java.net.InetSocketAddress;
 
 /**
  * Opening sockets the way every Linux transport does (epoll here, io_uring beside it): the options a
- * listener needs, one-line bind errors, the bound address. Public for the io_uring transport only.
+ * listener or a UDP socket needs, one-line bind errors, the bound address. Public for the io_uring transport only.
  *
  * <p>Stateless; any thread (each call takes the caller's syscall gate).
  */
@@ -45,6 +46,31 @@ public final class SocketSetup {
             }
             bindOrThrow(sys, fd, address, sa, "");
             Syscalls.orThrow("listen", sys.listen(fd, options.backlog()));
+            return fd;
+        } catch (IOException | RuntimeException e) {
+            sys.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * A non-blocking, close-on-exec UDP socket bound at address (SO_REUSEPORT if asked; dual-stack on
+     * the IPv6 wildcard); its fd.
+     */
+    public static int bindUdp(Syscalls sys, InetSocketAddress address, boolean reusePort) throws IOException {
+        PeerAddress sa = PeerAddress.of(address);
+        int family = family(sa);
+        int fd = Syscalls.orThrow("socket", sys.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        try {
+            // No SO_REUSEADDR: UDP has no TIME_WAIT, and on UDP it would let a second socket share
+            // the port silently.
+            if (reusePort) {
+                Syscalls.orThrow("setsockopt", sys.setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, 1));
+            }
+            if (family == LinuxConstants.AF_INET6 && address.getAddress().isAnyLocalAddress()) {
+                sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+            }
+            bindOrThrow(sys, fd, address, sa, "udp ");
             return fd;
         } catch (IOException | RuntimeException e) {
             sys.close(fd);

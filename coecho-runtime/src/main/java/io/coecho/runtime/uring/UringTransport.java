@@ -15,8 +15,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
- * The io_uring transport: completion-based accept, recv and send on one ring per loop, through FFM
- * (io_uring_setup and io_uring_enter by syscall(2), the rings mmap'ed), no JNI and no native library.
+ * The io_uring transport: completion-based accept, recv and send (recvmsg and sendmsg for UDP) on one
+ * ring per loop, through FFM (io_uring_setup and io_uring_enter by syscall(2), the rings mmap'ed), no
+ * JNI and no native library.
  * The sockets themselves are made as the epoll transport makes them ({@link SocketSetup}).
  *
  * <p>Thread-safe and stateless; each loop owns its {@link UringPoller}. Public only so that
@@ -97,10 +98,17 @@ public final class UringTransport implements Transport {
         }
     }
 
-    /** UDP is not on this transport yet: one clear line instead. */
     @Override
     public UdpSocket bindUdp(EventLoop loop, InetSocketAddress address, boolean reusePort) throws IOException {
-        throw new IOException("UDP is not supported on the io_uring transport yet; use --transport epoll for --udp");
+        UringPoller poller = poller(loop);
+        Syscalls sys = new Syscalls();
+        int fd = SocketSetup.bindUdp(sys, address, reusePort);
+        try {
+            return new UringUdpSocket(poller, fd, SocketSetup.localAddress(sys, fd));
+        } catch (IOException | RuntimeException e) {
+            sys.close(fd);
+            throw e;
+        }
     }
 
     static UringPoller poller(EventLoop loop) {

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(30)
 class UdpSocketIT {
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void twoSocketsTalkLikeBlockingCode(TransportChoice choice) throws Exception {
         Transport t = choice.open();
         EventLoop loop = newLoop(t);
