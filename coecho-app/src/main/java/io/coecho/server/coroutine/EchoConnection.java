@@ -427,6 +427,9 @@ final class EchoConnection {
      * counts from now: bring it back. Loop thread, on the hot path: no allocation.
      */
     private void wrote() {
+        // A clock read of its own, not a time cached per loop turn (tried): a stall inside a turn
+        // (SIGSTOP, a long GC pause) would date this echo before the stall, and the watchdog would
+        // then reap a connection that had just been served (ProcessPauseIT failed so on io_uring).
         lastActive = System.nanoTime();
         writingSince = 0;
         if (watchedWrite) {
