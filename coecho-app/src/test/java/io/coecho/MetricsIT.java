@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.coecho.server.Engine;
 import io.coecho.server.admin.AdminPorts;
 import io.coecho.server.admin.Readiness;
+import io.coecho.server.udp.UdpConfig;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
@@ -49,6 +52,36 @@ class MetricsIT {
             assertEquals(3L * payload.length, Scrape.sum(body, "coecho_received_bytes_total"), target + ":\n" + body);
             assertEquals(3L * payload.length, Scrape.sum(body, "coecho_sent_bytes_total"), target + ":\n" + body);
             assertTrue(body.contains("# TYPE coecho_connections_active gauge"), body);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.coecho.ServerTarget#selectedWithUdp")
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void udpDatagramsAreCountedByOutcome(ServerTarget target) throws Exception {
+        try (TestServer server = TestServer.start(target, b -> b.udp(UdpConfig.builder().enabled(true).build()));
+                AdminPorts metrics = AdminPorts.open(new InetSocketAddress("127.0.0.1", 0), null, new Readiness());
+                DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            metrics.serve(server.server());
+            assertEquals(0, Scrape.sum(Scrape.metrics(metrics.httpAddress()), "coecho_udp_datagrams_received_total"));
+            client.setSoTimeout((int) WAIT.toMillis());
+            byte[] payload = Traffic.payload(new Random(5), 300);
+            for (int i = 0; i < 3; i++) {
+                client.send(new DatagramPacket(payload, payload.length, server.address()));
+                DatagramPacket echo = new DatagramPacket(new byte[1000], 1000);
+                client.receive(echo);
+                assertEquals(payload.length, echo.getLength(), target.label());
+            }
+            String body = Scrape.metrics(metrics.httpAddress());
+            assertEquals(3, Scrape.sum(body, "coecho_udp_datagrams_received_total"), target + ":\n" + body);
+            assertEquals(3, Scrape.sum(body, "coecho_udp_datagrams_echoed_total"), target + ":\n" + body);
+            assertEquals(900, Scrape.sum(body, "coecho_udp_received_bytes_total"), target + ":\n" + body);
+            assertEquals(900, Scrape.sum(body, "coecho_udp_sent_bytes_total"), target + ":\n" + body);
+            assertEquals(0, Scrape.sum(body, "coecho_udp_datagrams_dropped_total"), target + ":\n" + body);
+            for (String reason : List.of("reflector_port", "privileged_port", "bad_address", "source_rate", "global_rate",
+                    "oversize", "send_failed")) {
+                assertTrue(body.contains("coecho_udp_datagrams_dropped_total{reason=\"" + reason + "\"}"), "every reason, zeros too: " + body);
+            }
         }
     }
 

@@ -275,7 +275,7 @@ class ProxyProtocolIT {
     }
 
     @ParameterizedTest(allowZeroInvocations = true) // none when -Dcoecho.targets names no target with UDP
-    @MethodSource("udpTargets")
+    @MethodSource("io.coecho.ServerTarget#selectedWithUdp")
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void udpIgnoresIt(ServerTarget target) throws Exception {
         try (TestServer server = TestServer.start(target, c -> c.proxy(ProxyConfig.from(CidrList.LOOPBACK))
@@ -291,9 +291,6 @@ class ProxyProtocolIT {
         }
     }
 
-    static Stream<ServerTarget> udpTargets() {
-        return ServerTarget.selected().stream().filter(ServerTarget::servesUdp);
-    }
 
     // ---- helpers ----
 

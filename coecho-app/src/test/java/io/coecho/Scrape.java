@@ -61,7 +61,7 @@ public final class Scrape {
      * whole number: the client writes every value as a floating-point number ({@code 3.0}).
      */
     public static long sum(String body, String metric) {
-        Matcher m = Pattern.compile("(?m)^" + metric + "\\{[^}]*\\} (\\S+)$").matcher(body);
+        Matcher m = Pattern.compile("(?m)^" + metric + "(?:\\{[^}]*\\})? (\\S+)$").matcher(body);
         double total = 0;
         boolean found = false;
         while (m.find()) {

@@ -72,6 +72,11 @@ public enum ServerTarget {
         return java.util.Arrays.stream(values()).filter(t -> names.contains(t.label)).toList();
     }
 
+    /** The selected targets that serve --udp (see {@link #servesUdp()}): UDP scenarios run on these. */
+    public static java.util.stream.Stream<ServerTarget> selectedWithUdp() {
+        return selected().stream().filter(ServerTarget::servesUdp);
+    }
+
     @Override
     public String toString() {
         return label;

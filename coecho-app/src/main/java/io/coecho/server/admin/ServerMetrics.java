@@ -4,6 +4,8 @@ import io.coecho.runtime.reactor.LoopStats;
 import io.coecho.server.Server;
 import io.coecho.server.ServerStats;
 import io.coecho.server.proxy.ProxyRejection;
+import io.coecho.server.udp.DropReason;
+import io.coecho.server.udp.UdpStats;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
@@ -68,7 +70,40 @@ public final class ServerMetrics implements MultiCollector {
                     Unit.SECONDS, work, l -> l.busyNanos() / 1e9));
             out.metricSnapshot(counter("coecho_loop_turns", "Event loop iterations.", null, work, l -> l.turns()));
         }
+        UdpStats udp = server.udpStats();
+        if (udp.sockets() > 0) {
+            udp(out, udp);
+        }
         return out.build();
+    }
+
+    /**
+     * --udp: datagrams and bytes in and out, and those not answered by reason (RFC 862 echo with its
+     * safeguards). Summed over the loops' sockets, so without the loop label.
+     */
+    private static void udp(MetricSnapshots.Builder out, UdpStats udp) {
+        out.metricSnapshot(total("coecho_udp_datagrams_received", "UDP datagrams received, answered or not.", null,
+                udp.received()));
+        out.metricSnapshot(total("coecho_udp_datagrams_echoed", "UDP datagrams answered.", null, udp.echoed()));
+        out.metricSnapshot(total("coecho_udp_received_bytes", "UDP payload bytes received (an oversize datagram counts"
+                + " its full length).", Unit.BYTES, udp.bytesIn()));
+        out.metricSnapshot(total("coecho_udp_sent_bytes", "UDP payload bytes sent back.", Unit.BYTES, udp.bytesOut()));
+        CounterSnapshot.Builder dropped = CounterSnapshot.builder().name("coecho_udp_datagrams_dropped")
+                .help("UDP datagrams not answered, by reason.");
+        for (DropReason r : DropReason.values()) {
+            dropped.dataPoint(CounterDataPointSnapshot.builder()
+                    .labels(Labels.of("reason", r.name().toLowerCase(java.util.Locale.ROOT)))
+                    .value(udp.dropped(r)).build());
+        }
+        out.metricSnapshot(dropped.build());
+    }
+
+    private static CounterSnapshot total(String name, String help, Unit unit, long value) {
+        CounterSnapshot.Builder b = CounterSnapshot.builder().name(name).help(help);
+        if (unit != null) {
+            b.unit(unit);
+        }
+        return b.dataPoint(CounterDataPointSnapshot.builder().value(value).build()).build();
     }
 
     /** coecho_proxy_header_rejected_total{loop, reason}: every reason, zeros too, so rates need no absent(). */
