@@ -257,6 +257,11 @@ final class MultishotRecv {
         spillPos = spillEnd = 0;
     }
 
+    /** A write waits: nothing more is read until the next read. */
+    boolean paused() {
+        return paused;
+    }
+
     /** Ring buffers queued on this stream now. */
     int queued() {
         return count;

@@ -115,7 +115,14 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     public int read(MemorySegment dst) throws IOException {
         checkOpen();
         if (multishot != null) {
-            readsInRow = 0;
+            if (multishot.queued() == 0 && multishot.spilled() == 0) {
+                readsInRow = 0; // it will wait for a CQE: the rest of the loop gets its turn
+            } else if (++readsInRow > READ_BUDGET) {
+                // Bytes queued in a row (small reads of a full queue): the budget, as on epoll.
+                readsInRow = 0;
+                Coroutine.yieldNow();
+                checkOpen();
+            }
             return multishot.read(dst);
         }
         if (recvBuf == null && !recv.inFlight && !recv.done && !eof) {
@@ -434,9 +441,13 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         }
     }
 
-    /** Ring buffers queued on the stream and bytes spilled off the ring (tests). */
+    /**
+     * For tests: ring buffers queued on the stream, bytes spilled off the ring, whether the recv is in
+     * flight and whether reading is paused for a waiting write (1 or 0).
+     */
     int[] held() {
-        return multishot == null ? new int[2] : new int[] {multishot.queued(), multishot.spilled()};
+        return new int[] {multishot == null ? 0 : multishot.queued(), multishot == null ? 0 : multishot.spilled(),
+            recv.inFlight ? 1 : 0, multishot != null && multishot.paused() ? 1 : 0};
     }
 
     @Override
