@@ -32,8 +32,9 @@ import java.nio.channels.ClosedChannelException;
  *
  * <p>Back-pressure as on epoll: the first send carries MSG_DONTWAIT, so a full socket buffer comes
  * back as EAGAIN or a short count; only then is the write a wait ({@link UnsentBytes}: counted in the
- * loop's stats) and the rest is sent without it. The echo loop reads nothing more meanwhile, and the multishot recv is
- * cancelled ({@link MultishotRecv#pause}): see there for why a slow reader holds bounded memory.
+ * loop's stats) and the rest is sent without it. The echo loop reads nothing more meanwhile, and
+ * the multishot recv is cancelled ({@link MultishotRecv#pause}): see there for why a slow reader
+ * holds bounded memory.
  *
  * <p>Close: cancel first, close the fd after the last completion. The fd number stays ours until
  * then, so no completion and no cancel can ever touch a socket that took the number later.
