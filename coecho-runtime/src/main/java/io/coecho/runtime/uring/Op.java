@@ -9,7 +9,8 @@ import io.coecho.runtime.coro.Coroutine;
  * is user_data = slot + generation in the poller's table (see {@link UringPoller#submit}).
  *
  * <p>Loop thread only. Lifecycle per submission: idle → in flight (submitted) → done (completed,
- * result not yet taken) → idle ({@link #take}).
+ * result not yet taken) → idle ({@link #take}). A multishot op stays in flight through each CQE that
+ * carries F_MORE (its owner takes each result at once, in {@link Owner#completed}) until the last.
  */
 class Op {
     /** Told when an op completes, before its waiter resumes: releases buffers, closes the fd last. */
@@ -30,8 +31,9 @@ class Op {
         this.owner = owner;
     }
 
-    void complete(int res, int flags) {
-        this.inFlight = false;
+    /** A CQE for the op; more (IORING_CQE_F_MORE): a multishot op that stays armed for more CQEs. */
+    void complete(int res, int flags, boolean more) {
+        this.inFlight = more;
         this.done = true;
         this.res = res;
         this.flags = flags;

@@ -200,6 +200,16 @@ final class Ring {
         sqes.set(JAVA_INT, sqe + 28, flags);
     }
 
+    /** The IOSQE_* flags byte (IOSQE_BUFFER_SELECT for a recv from the buffer ring). */
+    void setFlags(long sqe, byte flags) {
+        sqes.set(JAVA_BYTE, sqe + 1, flags);
+    }
+
+    /** buf_group: the provided buffer ring a BUFFER_SELECT op takes its buffer from. */
+    void setBufGroup(long sqe, short group) {
+        sqes.set(JAVA_SHORT, sqe + 40, group);
+    }
+
     void setIoprio(long sqe, short ioprio) {
         sqes.set(JAVA_SHORT, sqe + 2, ioprio);
     }

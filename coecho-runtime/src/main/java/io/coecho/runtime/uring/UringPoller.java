@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -25,6 +26,11 @@ import java.util.Set;
  * submission and freed by its completion, so a completion can reach only the submission it belongs to,
  * never a later one that reused the slot or the socket's fd number. user_data 0 marks operations
  * whose completion nobody waits for (cancels).
+ *
+ * <p>The provided buffer ring ({@link BufferRing}, group 0) that the streams' multishot recvs share,
+ * unless -Dcoecho.uring.multishot=false or the kernel refuses it (then each read is a single-shot
+ * recv into a buffer of {@link BufferStock}). Streams whose recv ended with ENOBUFS wait on a starved
+ * list; each buffer that comes back ({@link #recycle}) re-arms the first of them.
  *
  * <p>Cross-thread wake-up: a read of an eventfd kept armed; {@link #wakeup} writes to the eventfd.
  *
@@ -51,6 +57,9 @@ final class UringPoller implements Poller {
     private final Syscalls wakeSys = new Syscalls();
     final Ring ring;
     private final BufferStock buffers;
+    /** null: multishot off (the property, or the kernel refused the ring). */
+    private final BufferRing bufferRing;
+    private final ArrayDeque<MultishotRecv> starved = new ArrayDeque<>();
     private final int wakeFd;
     private final MemorySegment wakeValue;
     private final MemorySegment wakeRead;
@@ -73,6 +82,11 @@ final class UringPoller implements Poller {
     }
 
     UringPoller(EventLoop loop) {
+        this(loop, BufferRing.Shape.fromProperties());
+    }
+
+    /** With a buffer ring of the given shape, or none (null: single-shot recvs). */
+    UringPoller(EventLoop loop, BufferRing.Shape shape) {
         this.loop = loop;
         try {
             this.ring = new Ring(sys, SQ_ENTRIES, CQ_ENTRIES, SINGLE_ISSUER);
@@ -80,6 +94,7 @@ final class UringPoller implements Poller {
             throw new UncheckedIOException(e);
         }
         this.buffers = new BufferStock((int) loop.scratch().byteSize(), 256);
+        this.bufferRing = shape == null ? null : registerBufferRing(shape);
         Arena arena = Arena.ofAuto();
         this.wakeValue = arena.allocate(8, 8);
         this.wakeRead = arena.allocate(8, 8);
@@ -92,6 +107,50 @@ final class UringPoller implements Poller {
         this.wakeFd = efd;
         this.wakeOp = new Op(op -> armWakeup());
         armWakeup();
+    }
+
+    private BufferRing registerBufferRing(BufferRing.Shape shape) {
+        try {
+            return new BufferRing(sys, ring.fd, 0, shape);
+        } catch (NativeException e) {
+            // Before Linux 5.19 (or where it is forbidden): the single-shot recvs still work.
+            LOG.log(System.Logger.Level.INFO, "loop " + loop.name() + ": no provided buffer ring (" + e.getMessage()
+                    + "); io_uring reads use single-shot recvs");
+            return null;
+        }
+    }
+
+    /** The loop's provided buffer ring, or null: then streams use single-shot recvs. */
+    BufferRing bufferRing() {
+        return bufferRing;
+    }
+
+    /** Gives ring buffer bid back to the kernel; re-arms a stream that ran dry, if one waits. */
+    void recycle(int bid) {
+        bufferRing.recycle(bid);
+        MultishotRecv s;
+        while ((s = starved.pollFirst()) != null) {
+            if (s.starved) {
+                s.unstarve();
+                if (s.reading()) {
+                    return; // one buffer back, one stream re-armed: the rest wait for more
+                }
+            }
+        }
+    }
+
+    /**
+     * recv's multishot ended with ENOBUFS. If buffers came back meanwhile it may arm again at once;
+     * otherwise it waits for the next {@link #recycle}, which is bound to come: only connections whose
+     * coroutines are about to read hold ring buffers (a paused one moved its bytes off the ring).
+     */
+    void starved(MultishotRecv recv) {
+        if (bufferRing.out() < bufferRing.entries()) {
+            recv.unstarve();
+        } else {
+            recv.starved = true;
+            starved.addLast(recv);
+        }
     }
 
     /** Keeps a read of the eventfd in flight: its completion is the wake-up (and re-arms it). */
@@ -124,13 +183,22 @@ final class UringPoller implements Poller {
     long submit(Op op, byte opcode, int fd) {
         int slot = freeCount > 0 ? freeSlots[--freeCount] : newSlot();
         int gen = ++generations[slot];
-        ops[slot] = op;
         long userData = ((long) gen << 32) | slot;
+        long sqe;
+        try {
+            sqe = ring.prepare(opcode, fd, userData);
+        } catch (RuntimeException e) {
+            // No SQE was queued (SQ full while the CQ overflows): the op is not in flight, and its slot
+            // is free again; marking it first left it "in flight" for good, its waiter never woken.
+            freeSlots[freeCount++] = slot;
+            throw e;
+        }
+        ops[slot] = op;
         op.userData = userData;
         op.inFlight = true;
         op.done = false;
         inFlight++;
-        return ring.prepare(opcode, fd, userData);
+        return sqe;
     }
 
     private int newSlot() {
@@ -194,11 +262,15 @@ final class UringPoller implements Poller {
                         + Long.toHexString(userData));
                 continue;
             }
-            ops[slot] = null;
-            freeSlots[freeCount++] = slot;
-            inFlight--;
+            // F_MORE: a multishot op stays armed, its slot and generation with it, until its last CQE.
+            boolean more = (flags & MultishotRecv.CQE_F_MORE) != 0;
+            if (!more) {
+                ops[slot] = null;
+                freeSlots[freeCount++] = slot;
+                inFlight--;
+            }
             try {
-                op.complete(res, flags);
+                op.complete(res, flags, more);
             } catch (RuntimeException | Error e) {
                 LOG.log(System.Logger.Level.ERROR, "loop " + loop.name() + ": completion failed", e);
             }
@@ -237,6 +309,7 @@ final class UringPoller implements Poller {
                 sys.close(wakeFd);
             }
             ring.close();
+            freeBufferRing();
             return;
         }
         // Cancel whatever is still in flight (the eventfd read among it) and wait for the
@@ -260,6 +333,15 @@ final class UringPoller implements Poller {
             sys.close(wakeFd);
         }
         ring.close();
+        freeBufferRing();
+    }
+
+    private void freeBufferRing() {
+        // After the ring's fd is closed: no recv can fill a buffer any more. If something was still in
+        // flight (logged above), keep the memory rather than let the kernel write into freed pages.
+        if (bufferRing != null && inFlight == 0) {
+            bufferRing.free();
+        }
     }
 
     static int errnoOf(int res) {

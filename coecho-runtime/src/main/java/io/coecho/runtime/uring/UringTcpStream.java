@@ -14,17 +14,27 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 
 /**
- * A TCP connection on io_uring: read submits a RECV and suspends until its completion; write submits
- * a SEND and suspends until the kernel took every byte. At most one recv and one send are in flight.
+ * A TCP connection on io_uring: a read takes what its multishot recv queued ({@link MultishotRecv},
+ * armed while the connection reads, filling buffers of the loop's shared {@link BufferRing}) and
+ * suspends while nothing is queued; write submits a SEND and suspends until the kernel took every
+ * byte. At most one recv and one send are in flight.
  *
- * <p>Buffers: the kernel fills a recv buffer after the reader suspended, so the recv goes into a
- * buffer of the poller's stock and is copied out to the caller's (which may be the loop's shared
- * scratch); a send is copied to a stock buffer before it is submitted, for the same reason. A buffer
- * goes back only at its op's completion, also when the caller gave up waiting (a timeout, a close).
+ * <p>With -Dcoecho.uring.multishot=false (or no buffer ring), each read is a single-shot RECV: the
+ * kernel fills a recv buffer after the reader suspended, so the recv goes into a buffer of the
+ * poller's stock and is copied out to the caller's (which may be the loop's shared scratch); that
+ * buffer is held while the connection waits, so memory follows connections, not data. A send is
+ * copied to a stock buffer before it is submitted, for the same reason. A buffer goes back only at
+ * its op's completion, also when the caller gave up waiting (a timeout, a close).
+ *
+ * <p>Why copy out of the ring buffer rather than hand it to the caller: the contract stays "fill my
+ * segment" for every transport, the copy is one memcpy of what a syscall just moved, and a handed-out
+ * buffer would need a release call that every caller must get right or drain the shared ring.
  *
  * <p>Back-pressure as on epoll: the first send carries MSG_DONTWAIT, so a full socket buffer comes
  * back as EAGAIN or a short count; only then is the write a wait ({@link UnsentBytes}: counted in the
- * loop's stats) and the rest is sent without it. The echo loop reads nothing more meanwhile.
+ * loop's stats) and the rest is sent without it. The echo loop reads nothing more meanwhile, and
+ * the multishot recv is cancelled ({@link MultishotRecv#pause}): see there for why a slow reader
+ * holds bounded memory.
  *
  * <p>Close: cancel first, close the fd after the last completion. The fd number stays ours until
  * then, so no completion and no cancel can ever touch a socket that took the number later.
@@ -49,7 +59,10 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     private final BufferStock stock;
     private final Syscalls sys;
     final int fd;
-    private final Op recv = new Op(this);
+    /** The multishot receiving side, or null: single-shot recvs into {@link #recvBuf}. */
+    private final MultishotRecv multishot;
+    /** The recv op: single-shot, or the multishot's. */
+    private final Op recv;
     private final Op send = new Op(this);
     /** The connect op's address: the kernel reads it after submission, so it stays reachable until then. */
     private PeerAddress connectTo;
@@ -71,6 +84,13 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         this.stock = poller.buffers();
         this.sys = poller.sys();
         this.fd = fd;
+        if (poller.bufferRing() != null) {
+            this.multishot = new MultishotRecv(poller, this);
+            this.recv = multishot.op;
+        } else {
+            this.multishot = null;
+            this.recv = new Op(this);
+        }
         if (!poller.track(this)) {
             throw new ClosedChannelException();
         }
@@ -95,6 +115,17 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     @Override
     public int read(MemorySegment dst) throws IOException {
         checkOpen();
+        if (multishot != null) {
+            if (multishot.queued() == 0 && multishot.spilled() == 0) {
+                readsInRow = 0; // it will wait for a CQE: the rest of the loop gets its turn
+            } else if (++readsInRow > READ_BUDGET) {
+                // Bytes queued in a row (small reads of a full queue): the budget, as on epoll.
+                readsInRow = 0;
+                Coroutine.yieldNow();
+                checkOpen();
+            }
+            return multishot.read(dst);
+        }
         if (recvBuf == null && !recv.inFlight && !recv.done && !eof) {
             recvBuf = stock.acquire();
             long len = Math.min(dst.byteSize(), stock.size());
@@ -161,6 +192,13 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             Coroutine.yieldNow();
         }
         checkOpen();
+        if (multishot != null) {
+            int q = multishot.readNow(dst);
+            if (q != 0 || !multishot.idle()) {
+                return q;
+            }
+            return recvNow(dst);
+        }
         if (recv.inFlight) {
             // A recv waits in the kernel: take it back (it may have data by now; then that is the answer).
             poller.cancel(recv);
@@ -177,12 +215,20 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         if (recvBuf != null || eof) {
             return copyOut(dst);
         }
+        return recvNow(dst);
+    }
+
+    /** recv(2) with MSG_DONTWAIT: nothing of ours is in flight on the socket, so no bytes overtake. */
+    private int recvNow(MemorySegment dst) throws IOException {
         long n = sys.recv(fd, dst, dst.byteSize(), LinuxConstants.MSG_DONTWAIT);
         if (n > 0) {
             return (int) n;
         }
         if (n == 0) {
             eof = true;
+            if (multishot != null) {
+                multishot.sawEof();
+            }
             return -1;
         }
         if (n == -Errno.EAGAIN) {
@@ -246,6 +292,9 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
 
     /** The blocked rest of a write: ring SENDs without MSG_DONTWAIT until the socket took it all. */
     private void writeRest(UnsentBytes unsent) throws IOException {
+        if (multishot != null) {
+            multishot.pause();
+        }
         int r;
         try {
             MemorySegment pending = unsent.bytes();
@@ -302,7 +351,9 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
 
     @Override
     public void completed(Op op) {
-        if (op == send && (closed || sendAbandoned)) {
+        if (multishot != null && op == recv) {
+            multishot.completed(closed);
+        } else if (op == send && (closed || sendAbandoned)) {
             sendAbandoned = false;
             send.take();
             if (sendBuf != null) {
@@ -322,7 +373,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         }
     }
 
-    private void checkOpen() throws ClosedChannelException {
+    void checkOpen() throws ClosedChannelException {
         if (closed) {
             throw new ClosedChannelException();
         }
@@ -364,6 +415,9 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         }
         closed = true;
         poller.untrack(this);
+        if (multishot != null) {
+            multishot.discard();
+        }
         if (recv.inFlight || send.inFlight) {
             poller.cancelAll(fd);
         } else {
@@ -386,6 +440,15 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         if (op.waiter != null) {
             op.waiter.wake();
         }
+    }
+
+    /**
+     * For tests: ring buffers queued on the stream, bytes spilled off the ring, whether the recv is in
+     * flight and whether reading is paused for a waiting write (1 or 0).
+     */
+    int[] held() {
+        return new int[] {multishot == null ? 0 : multishot.queued(), multishot == null ? 0 : multishot.spilled(),
+            recv.inFlight ? 1 : 0, multishot != null && multishot.paused() ? 1 : 0};
     }
 
     @Override
