@@ -1,7 +1,6 @@
 package io.coecho.runtime.linux;
 
 import io.coecho.runtime.coro.Coroutine;
-import io.coecho.runtime.net.PeerAddress;
 import io.coecho.runtime.net.TcpStream;
 import io.coecho.runtime.reactor.EventLoop;
 import io.coecho.runtime.reactor.UnsentBytes;
@@ -147,9 +146,7 @@ final class EpollTcpStream implements TcpStream {
         if (reg.closed) {
             return null;
         }
-        PeerAddress peer = new PeerAddress();
-        peer.prepareReceive();
-        return sys.peerName(reg.fd, peer.sockaddr(), peer.lengthCell()) < 0 ? null : peer.toInetSocketAddress();
+        return sys.peerAddress(reg.fd);
     }
 
     @Override

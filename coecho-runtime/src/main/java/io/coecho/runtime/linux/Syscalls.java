@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.coecho.runtime.net.PeerAddress;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -12,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
 
 /**
  * The one syscall chokepoint: every Linux call the runtime makes goes through here, by FFM
@@ -83,6 +85,8 @@ public final class Syscalls {
     private final MemorySegment state;
     /** Scratch for int options and socklen_t out-parameters; one thread at a time, like the rest. */
     private final MemorySegment scratch;
+    /** For {@link #peerAddress}: made at its first use (most instances never look a peer up). */
+    private PeerAddress peer;
 
     /** A syscall gate for the calling thread: allocate one per thread and keep it. */
     public Syscalls() {
@@ -345,6 +349,19 @@ public final class Syscalls {
     /** getpeername; addr and addrLen as for {@link #recvFrom}. Returns 0 or -errno. */
     public int peerName(int fd, MemorySegment addr, MemorySegment addrLen) {
         return name(GETPEERNAME, fd, addr, addrLen);
+    }
+
+    /**
+     * A connected socket's peer, or null when it has none (reset, closed): getpeername into this
+     * instance's own sockaddr buffer, made once, so a lookup allocates only the address it returns
+     * (a fresh buffer each time cost an automatic arena, its cleaner and a malloc per connection).
+     */
+    public InetSocketAddress peerAddress(int fd) {
+        if (peer == null) {
+            peer = new PeerAddress();
+        }
+        peer.prepareReceive();
+        return peerName(fd, peer.sockaddr(), peer.lengthCell()) < 0 ? null : peer.toInetSocketAddress();
     }
 
     private int name(MethodHandle call, int fd, MemorySegment addr, MemorySegment addrLen) {

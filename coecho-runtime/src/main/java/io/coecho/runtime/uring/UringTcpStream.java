@@ -393,9 +393,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         if (closed) {
             return null;
         }
-        PeerAddress peer = new PeerAddress();
-        peer.prepareReceive();
-        return sys.peerName(fd, peer.sockaddr(), peer.lengthCell()) < 0 ? null : peer.toInetSocketAddress();
+        return sys.peerAddress(fd);
     }
 
     @Override
