@@ -16,8 +16,8 @@
 #   --rounds N       rounds (default 3; 1 with --smoke)
 #   --client KIND    load generator: c (bench/peers/c/loadgen.c, default: cheap enough not to be the
 #                    bottleneck) or java (`coecho bench`, the product's own load generator)
-#   --servers LIST   comma list of: coecho-epoll coecho-epoll-alt coecho-uring coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty netty-uring asio
-#                    seed c-epoll c-uring (default: all but coecho-epoll-alt, which needs COECHO_ALT_JAVA_OPTS)
+#   --servers LIST   comma list of: coecho-epoll coecho-epoll-alt coecho-epoll-alt2 coecho-uring coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty netty-uring asio
+#                    seed c-epoll c-uring (default: all but the -alt ones, which need COECHO_ALT*_JAVA_OPTS)
 #   --cases LIST     comma list of cN-SIZE[-pP]: N connections, SIZE bytes (32, 4k, ...), P messages in
 #                    flight per connection (default: c1,c100,c1000,c10000 x 32,4k, and c100-32-p16)
 #   --modes LIST     pinned (server on CPU 0, load generator on CPU 1) and/or shared (both on both
@@ -31,7 +31,7 @@
 #   --netns          run in a private network namespace (root; unshare -n, loopback only): no clash
 #                    with whatever else listens on the port on a shared machine
 # Environment: SERVER_JAVA_OPTS (Netty's JVM), COECHO_JAVA_OPTS (coecho's, via ./coecho),
-#              COECHO_ALT_JAVA_OPTS (added for coecho-epoll-alt only), LOADGEN_JAVA_OPTS, SEED_DIR (see build.sh).
+#              COECHO_ALT_JAVA_OPTS / COECHO_ALT2_JAVA_OPTS (added for coecho-epoll-alt / -alt2), LOADGEN_JAVA_OPTS, SEED_DIR (see build.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -86,8 +86,10 @@ IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a case_list <<<"$cases"
 IFS=, read -r -a mode_list <<<"$modes"
 for s in "${server_list[@]}"; do
-  [[ ",$all_servers,coecho-epoll-alt," == *",$s,"* ]] || die "unknown server '$s' (one of $all_servers, coecho-epoll-alt)"
+  [[ ",$all_servers,coecho-epoll-alt,coecho-epoll-alt2," == *",$s,"* ]] \
+    || die "unknown server '$s' (one of $all_servers, coecho-epoll-alt, coecho-epoll-alt2)"
   [ "$s" != coecho-epoll-alt ] || [ -n "${COECHO_ALT_JAVA_OPTS:-}" ] || die "coecho-epoll-alt needs COECHO_ALT_JAVA_OPTS (the JVM options it adds)"
+  [ "$s" != coecho-epoll-alt2 ] || [ -n "${COECHO_ALT2_JAVA_OPTS:-}" ] || die "coecho-epoll-alt2 needs COECHO_ALT2_JAVA_OPTS"
 done
 for m in "${mode_list[@]}"; do [[ "$m" == pinned || "$m" == shared ]] || die "unknown mode '$m' (pinned, shared)"; done
 for c in "${case_list[@]}"; do [[ "$c" =~ ^c[0-9]+-[0-9]+[kK]?(-p[0-9]+)?$ ]] || die "bad case '$c' (cN-SIZE[-pP], e.g. c100-4k-p16)"; done
@@ -150,7 +152,8 @@ json.dump({"timestamp": "$stamp", "git": os.popen("git -C '$root' describe --alw
            "duration_s": $duration, "warmup_s": $warmup, "servers": "$servers".split(","),
            "cases": "$cases".split(","), "modes": "$modes".split(","),
            "coecho_java_opts": os.environ.get("COECHO_JAVA_OPTS", ""),
-           "coecho_alt_java_opts": os.environ.get("COECHO_ALT_JAVA_OPTS", "")}, open(sys.argv[1], "w"), indent=1)
+           "coecho_alt_java_opts": os.environ.get("COECHO_ALT_JAVA_OPTS", ""),
+           "coecho_alt2_java_opts": os.environ.get("COECHO_ALT2_JAVA_OPTS", "")}, open(sys.argv[1], "w"), indent=1)
 EOF
 
 # --- one case ---------------------------------------------------------------------------------
@@ -179,10 +182,12 @@ server_cmd() {
     # io_uring with send(2) first and ring SENDs only for what the socket did not take.
     coecho-uring-ds) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} -Dcoecho.uring.directSend=true"
                           "${co[@]}" --transport io_uring) ;;
-    # coecho-epoll with more JVM options (COECHO_ALT_JAVA_OPTS, after COECHO_JAVA_OPTS): a JVM option
-    # measured on and off in the same rounds, e.g. COECHO_ALT_JAVA_OPTS=-Xmn32m.
+    # coecho-epoll with more JVM options (COECHO_ALT_JAVA_OPTS, COECHO_ALT2_JAVA_OPTS, after
+    # COECHO_JAVA_OPTS): JVM options measured on and off in the same rounds, e.g. COECHO_ALT_JAVA_OPTS=-Xmn32m.
     coecho-epoll-alt) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} ${COECHO_ALT_JAVA_OPTS}"
                            "${co[@]}" --transport epoll) ;;
+    coecho-epoll-alt2) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} ${COECHO_ALT2_JAVA_OPTS}"
+                            "${co[@]}" --transport epoll) ;;
     coecho-nio) cmd=("${co[@]}" --transport nio) ;;
     coecho-vthreads) cmd=("${co[@]}" --engine virtual-threads) ;;
     coecho-threads) cmd=("${co[@]}" --engine threads) ;;
