@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Starts {@code coecho serve} as a real process for the scenarios that need one (a pause with
  * SIGSTOP, memory measured as RSS, an open-files limit), the way it ships: the launcher's JVM options
- * (packaging/jvm.options: the serial collector, a small young generation), so that its memory figures
+ * (packaging/jvm.options: G1, a small initial heap), so that its memory figures
  * are the ones an operator sees.
  *
  * <p>Stateless; call from the test thread.

@@ -55,9 +55,12 @@ final class Soak {
     static final double FDS_FLOOR = 16;
     static final double THREADS_FLOOR = 4;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
-    /** GC.heap_info's lines that total a generation (the serial collector's DefNew and Tenured, or G1's heap). */
+    /**
+     * GC.heap_info's lines that total a generation: the serial collector's DefNew and Tenured, or G1's
+     * heap ("garbage-first heap   total reserved 6172672K, committed 16384K, used 3615K" on JDK 25).
+     */
     private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*(?:DefNew|Tenured|def new generation|tenured generation|"
-            + "garbage-first heap)\\s+total \\d+K, used (\\d+)K");
+            + "garbage-first heap)\\s+total (?:reserved \\d+K, committed )?\\d+K, used (\\d+)K");
 
     /**
      * @param target the engine and transport to soak
