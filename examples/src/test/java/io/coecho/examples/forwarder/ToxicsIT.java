@@ -41,7 +41,7 @@ class ToxicsIT {
 
     /** Latency with jitter and a slicer, both ways: eight clients' bytes come back identical, in order. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void latencyJitterAndSlicerKeepEveryByteInOrder(TransportChoice transport) throws Exception {
         Toxics toxics = Toxics.builder().latency(Duration.ofMillis(5), Duration.ofMillis(4))
                 .slicer(300, 250, Duration.ofNanos(100_000)).build();
@@ -75,7 +75,7 @@ class ToxicsIT {
 
     /** Latency each way: a round trip takes at least both. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void latencyDelaysEachWay(TransportChoice transport) throws Exception {
         try (Target echo = Target.start(Target::echo);
                 Forwarder f = Forwarder.start(transport, ANY_LOOPBACK, echo.address());
@@ -91,7 +91,7 @@ class ToxicsIT {
 
     /** 256 KiB at 512 KiB/s: at least 400 ms (the first 100 ms worth goes at once). */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void bandwidthPacesTheBytes(TransportChoice transport) throws Exception {
         int n = 256 * 1024;
         try (Target sender = Target.start(Target.sendOnRequest(n));
@@ -107,7 +107,7 @@ class ToxicsIT {
 
     /** Pieces of at most 150 bytes with a pause of at least 1 ms after each but a chunk's last. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void slicerSendsSmallPiecesWithPauses(TransportChoice transport) throws Exception {
         int n = 32 * 1024;
         try (Target sender = Target.start(Target.sendOnRequest(n));
@@ -124,7 +124,7 @@ class ToxicsIT {
 
     /** The client's FIN reaches the target only after the slow close's delay; the answer then comes. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void slowCloseDelaysTheFin(TransportChoice transport) throws Exception {
         try (Target counter = Target.start(Target::countThenAnswer);
                 Forwarder f = Forwarder.start(transport, ANY_LOOPBACK, counter.address());
@@ -143,7 +143,7 @@ class ToxicsIT {
      * is lifted; then the echo arrives whole, nothing lost. The same on the way there.
      */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void blackholeHoldsUntilLiftedAndLosesNothing(TransportChoice transport) throws Exception {
         try (Target echo = Target.start(Target::echo);
                 Forwarder f = Forwarder.start(transport, ANY_LOOPBACK, echo.address());
@@ -167,7 +167,7 @@ class ToxicsIT {
 
     /** A reset after 1000 bytes: the client reads at most those, then "connection reset", no EOF. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void resetAfterBytesEndsWithAnRst(TransportChoice transport) throws Exception {
         try (Target sender = Target.start(Target.sendOnRequest(100_000));
                 Forwarder f = Forwarder.start(transport, ANY_LOOPBACK, sender.address());
@@ -185,7 +185,7 @@ class ToxicsIT {
 
     /** A reset 200 ms after the first chunk: a client waiting for an answer gets the reset then. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void resetAfterTimeEndsWithAnRst(TransportChoice transport) throws Exception {
         try (Target counter = Target.start(Target::countThenAnswer); // never answers: we do not close
                 Forwarder f = Forwarder.start(transport, ANY_LOOPBACK, counter.address());
@@ -201,7 +201,7 @@ class ToxicsIT {
 
     /** Limit data: exactly 1000 bytes, then an orderly EOF; the link is gone. */
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"EPOLL", "IO_URING", "NIO"})
     void limitDataClosesAfterTheLimit(TransportChoice transport) throws Exception {
         try (Target sender = Target.start(Target.sendOnRequest(100_000));
                 Forwarder f = Forwarder.start(transport, ANY_LOOPBACK, sender.address());
