@@ -5,6 +5,8 @@
 #   coecho-VERSION/bin/coecho        the launcher (packaging/bin/coecho): no JDK, Maven or network
 #   coecho-VERSION/lib/coecho.jar    the application
 #   coecho-VERSION/lib/jvm.options   the JVM options: packaging/jvm.options, the list ./coecho uses
+#   coecho-VERSION/lib/coecho.aot    an AOT cache for this runtime and jar (packaging/aot.sh): the
+#                                    classes loaded and linked, and the echo path profiled, at start
 #   coecho-VERSION/runtime/          a Java runtime made by jlink from only the modules coecho uses,
 #                                    as jdeps finds them in the jar
 #   coecho-VERSION/README.md
@@ -57,6 +59,10 @@ install -m 0755 "$here/bin/coecho" "$dir/bin/coecho"
 install -m 0644 "$jar" "$dir/lib/coecho.jar"
 install -m 0644 "$here/jvm.options" "$dir/lib/jvm.options"
 install -m 0644 "$root/README.md" "$dir/README.md"
+# The AOT cache (JDK 25): a short training run of this very runtime and jar (packaging/aot.sh).
+# bin/coecho uses it when it is there and matches; a JVM that cannot use it starts without it.
+"$here/aot.sh" "$dir/runtime/bin/java" "$dir/lib/jvm.options" "$dir/lib/coecho.jar" "$dir/lib/coecho.aot"
+chmod 0644 "$dir/lib/coecho.aot"  # readable by the service's dynamic user, whatever the builder's umask
 
 tarball="$out/$name-linux-$arch.tar.gz"
 tar --sort=name --owner=0 --group=0 --numeric-owner -C "$stage" -czf "$tarball.part" "$name"

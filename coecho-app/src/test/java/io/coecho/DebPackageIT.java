@@ -103,6 +103,7 @@ class DebPackageIT {
         assertEquals("-rwxr-xr-x", modes.get("./usr/lib/coecho/bin/coecho"));
         assertEquals("-rwxr-xr-x", modes.get("./usr/lib/coecho/runtime/bin/java"));
         assertEquals("-rw-r--r--", modes.get("./usr/lib/coecho/lib/coecho.jar"));
+        assertEquals("-rw-r--r--", modes.get("./usr/lib/coecho/lib/coecho.aot"), "readable by the service's dynamic user");
         assertEquals("-rw-r--r--", modes.get("./" + UNIT));
         assertEquals("-rw-r--r--", modes.get("./etc/default/coecho"));
         assertEquals(Map.of("./usr/bin/coecho", "../lib/coecho/bin/coecho"), links);
@@ -117,6 +118,11 @@ class DebPackageIT {
         // Through the /usr/bin link, as a user types it.
         String version = Command.run(WAIT, List.of(root.resolve("usr/bin/coecho").toString(), "--version")).ok("coecho --version").stdout();
         assertTrue(version.startsWith("coecho " + Packages.version() + ","), version);
+        // With its AOT cache: -XX:AOTMode=on stops a JVM that cannot use it, and dpkg-deb kept the jar's
+        // time stamp, which the cache was made against.
+        Command aot = Command.run(WAIT, env -> env.put("COECHO_JAVA_OPTS", "-XX:AOTMode=on"),
+                List.of(root.resolve("usr/bin/coecho").toString(), "--version"));
+        assertEquals(0, aot.exit(), "the AOT cache is used: " + aot.stdout() + aot.stderr());
     }
 
     @Test

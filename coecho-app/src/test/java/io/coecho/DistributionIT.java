@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -23,9 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The self-contained distribution ({@code ./coecho dist}), built from the jar under test and unpacked
- * as a user would: it holds the jar, a runtime of only the modules coecho uses, and a bin/coecho that
- * serves and benches with nothing on the PATH (no JDK, no Maven, nothing to download), starting the
- * JVM with exactly the options the repository's launcher uses.
+ * as a user would: it holds the jar, a runtime of only the modules coecho uses, an AOT cache trained
+ * for that runtime and jar, and a bin/coecho that serves and benches with nothing on the PATH (no JDK,
+ * no Maven, nothing to download), starting the JVM with the options the repository's launcher uses
+ * and the cache; without a word when the cache is stale or gone.
  *
  * <p>Built in the suite, not only by a script: building and unpacking take about 15 s on two cores.
  */
@@ -40,6 +42,9 @@ class DistributionIT {
 
     @TempDir
     static Path unpacked;
+    /** A second copy, for the tests that spoil it (a stale cache, no cache). */
+    @TempDir
+    static Path spare;
     private static Path tarball;
     private static Path home;
 
@@ -112,11 +117,77 @@ class DistributionIT {
                 List.of(Packages.root().resolve("coecho").toString(), "--version")).ok("./coecho --version");
         String flags = packaged.stdout().lines().findFirst().orElse("");
         for (String option : List.of("-XX:+UseG1GC", "-XX:InitialHeapSize=16777216",
-                "-XX:MaxRAMPercentage=25", "-XX:+ExitOnOutOfMemoryError", "-XX:ThreadStackSize=512")) {
+                "-XX:MaxRAMPercentage=25", "-XX:TrimNativeHeapInterval=1000", "-XX:+ExitOnOutOfMemoryError",
+                "-XX:ThreadStackSize=512")) {
             assertTrue(flags.contains(option), option + " in " + flags);
         }
-        assertEquals(repository.stdout().lines().findFirst().orElse(""), flags, "the same JVM flags as ./coecho");
+        // The packaged launcher adds its AOT cache (and -Xlog:aot=off, which is no -XX flag), which
+        // brings the AOT flags that follow from it; the rest is the same list.
+        String cache = "-XX:AOTCache=" + home.resolve("lib/coecho.aot").toRealPath();
+        assertTrue(flags.contains(cache + " "), cache + " in " + flags);
+        assertEquals(withoutAot(repository.stdout().lines().findFirst().orElse("")), withoutAot(flags),
+                "the same JVM flags as ./coecho");
         assertFalse(packaged.stdout().contains("development build"), packaged.stdout());
+    }
+
+    @Test
+    void theLauncherStartsWithTheAotCacheWhereverTheDistributionIsUnpacked() throws Exception {
+        assertTrue(Files.isRegularFile(home.resolve("lib/coecho.aot")), "lib/coecho.aot, from the build's training run");
+        // -XX:AOTMode=on: a JVM that cannot use its cache stops instead of starting without it. This
+        // one can: the same runtime and jar, moved from where dist.sh trained it (the tarball keeps the
+        // jar's time stamp, which the JVM checks).
+        Command on = Command.run(WAIT, NOTHING_INSTALLED.andThen(env -> env.put("COECHO_JAVA_OPTS", "-XX:AOTMode=on")),
+                List.of(home.resolve("bin/coecho").toString(), "--version"));
+        assertEquals(0, on.exit(), "the cache is used: " + on.stdout() + on.stderr());
+        assertQuiet(Command.run(WAIT, NOTHING_INSTALLED, List.of(home.resolve("bin/coecho").toString(), "--version")));
+    }
+
+    @Test
+    void aStaleOrMissingAotCacheCostsTheCacheAndNothingElse() throws Exception {
+        Command.run(WAIT, List.of("tar", "-xzf", tarball.toString(), "-C", spare.toString())).ok("tar -x");
+        Path copy = spare.resolve("coecho-" + Packages.version());
+        String bin = copy.resolve("bin/coecho").toString();
+        // A jar changed after the training (here only its time stamp): the JVM refuses the cache...
+        Path jar = copy.resolve("lib/coecho.jar");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+        Command on = Command.run(WAIT, NOTHING_INSTALLED.andThen(env -> env.put("COECHO_JAVA_OPTS", "-XX:AOTMode=on")),
+                List.of(bin, "--version"));
+        assertTrue(on.exit() != 0 && (on.stdout() + on.stderr()).contains("Unable to use AOT cache"),
+                "stale: " + on.stdout() + on.stderr());
+        // ...and starts without it, saying nothing about it (its warnings would go to stdout), and serves.
+        assertQuiet(Command.run(WAIT, NOTHING_INSTALLED, List.of(bin, "--version")));
+        servesOnce(bin);
+        // No cache at all: the launcher does not ask for one.
+        Files.delete(copy.resolve("lib/coecho.aot"));
+        assertQuiet(Command.run(WAIT, NOTHING_INSTALLED, List.of(bin, "--version")));
+        servesOnce(bin);
+    }
+
+    /** -XX:+PrintCommandLineFlags's line without the flags about AOT caches and archives. */
+    private static List<String> withoutAot(String flags) {
+        return Arrays.stream(flags.trim().split(" ")).filter(f -> !f.matches("-XX:[+-]?(AOT|AllowArchiving).*")).toList();
+    }
+
+    /** `coecho --version`'s one line and nothing else, on either stream. */
+    private static void assertQuiet(Command version) throws Exception {
+        assertEquals(0, version.exit(), version.stderr());
+        assertEquals(List.of("coecho " + Packages.version()), version.stdout().lines().map(l -> l.replaceFirst(",.*", "")).toList(),
+                "one line: " + version.stdout());
+        assertEquals("", version.stderr());
+    }
+
+    /** Starts bin's serve, echoes once, stops it with SIGTERM: a clean exit, no JVM line about AOT on stderr. */
+    private static void servesOnce(String bin) throws Exception {
+        List<String> serve = List.of(bin, "serve", "--port", "0", "--bind", "127.0.0.1", "--threads", "1");
+        try (ServerProcess p = ServerProcess.startCommand(serve, NOTHING_INSTALLED)) {
+            try (Socket s = new Socket(p.address().getAddress(), p.address().getPort())) {
+                s.setSoTimeout(10_000);
+                Traffic.echo(s, "no cache\n".getBytes(StandardCharsets.US_ASCII), "echo without the AOT cache");
+            }
+            p.terminate();
+            assertEquals(0, p.awaitExit(WAIT), p.stderr().toString());
+            assertFalse(p.stderr().stream().anyMatch(l -> l.contains("][aot") || l.contains("AOT cache")), p.stderr().toString());
+        }
     }
 
     /** names and every module they require, as jlink resolves them (static requires left out). */
