@@ -3,6 +3,8 @@ package io.coecho.loadgen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.coecho.ServerTarget;
+import io.coecho.TestServer;
 import io.coecho.server.Server;
 import io.coecho.server.ServerConfig;
 import java.net.InetSocketAddress;
@@ -82,10 +84,7 @@ class LoadGeneratorIT {
         long begun = System.nanoTime();
         Thread.ofPlatform().name("bench-run").start(run);
         // Stop once the run is echoing: the server has sent 64 KiB back.
-        long deadline = begun + TimeUnit.SECONDS.toNanos(20);
-        while (server.stats().bytesOut() < 64 * 1024 && System.nanoTime() - deadline < 0 && !run.isDone()) {
-            Thread.sleep(10); // polling a condition with a deadline
-        }
+        TestServer.of(ServerTarget.EPOLL, server).awaitStats("64 KiB echoed", st -> st.bytesOut() >= 64 * 1024);
         stop.complete(null);
         long stoppedAt = System.nanoTime(); // after the stop took its time: the window ends before this
         Report r = run.get(20, TimeUnit.SECONDS);
