@@ -16,7 +16,7 @@
 #   --rounds N       rounds (default 3; 1 with --smoke)
 #   --client KIND    load generator: c (bench/peers/c/loadgen.c, default: cheap enough not to be the
 #                    bottleneck) or java (`coecho bench`, the product's own load generator)
-#   --servers LIST   comma list of: coecho-epoll coecho-epoll-alt coecho-epoll-alt2 coecho-uring coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty netty-uring asio
+#   --servers LIST   comma list of: coecho-epoll coecho-epoll-alt coecho-epoll-alt2 coecho-uring coecho-uring-alt coecho-uring-alt2 coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty netty-uring asio
 #                    seed c-epoll c-uring (default: all but the -alt ones, which need COECHO_ALT*_JAVA_OPTS)
 #   --cases LIST     comma list of cN-SIZE[-pP]: N connections, SIZE bytes (32, 4k, ...), P messages in
 #                    flight per connection (default: c1,c100,c1000,c10000 x 32,4k, and c100-32-p16)
@@ -31,7 +31,7 @@
 #   --netns          run in a private network namespace (root; unshare -n, loopback only): no clash
 #                    with whatever else listens on the port on a shared machine
 # Environment: SERVER_JAVA_OPTS (Netty's JVM), COECHO_JAVA_OPTS (coecho's, via ./coecho),
-#              COECHO_ALT_JAVA_OPTS / COECHO_ALT2_JAVA_OPTS (added for coecho-epoll-alt / -alt2), LOADGEN_JAVA_OPTS, SEED_DIR (see build.sh).
+#              COECHO_ALT_JAVA_OPTS / COECHO_ALT2_JAVA_OPTS (added for coecho-epoll-alt / -alt2 and coecho-uring-alt / -alt2), LOADGEN_JAVA_OPTS, SEED_DIR (see build.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -86,10 +86,12 @@ IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a case_list <<<"$cases"
 IFS=, read -r -a mode_list <<<"$modes"
 for s in "${server_list[@]}"; do
-  [[ ",$all_servers,coecho-epoll-alt,coecho-epoll-alt2," == *",$s,"* ]] \
-    || die "unknown server '$s' (one of $all_servers, coecho-epoll-alt, coecho-epoll-alt2)"
-  [ "$s" != coecho-epoll-alt ] || [ -n "${COECHO_ALT_JAVA_OPTS:-}" ] || die "coecho-epoll-alt needs COECHO_ALT_JAVA_OPTS (the JVM options it adds)"
-  [ "$s" != coecho-epoll-alt2 ] || [ -n "${COECHO_ALT2_JAVA_OPTS:-}" ] || die "coecho-epoll-alt2 needs COECHO_ALT2_JAVA_OPTS"
+  [[ ",$all_servers,coecho-epoll-alt,coecho-epoll-alt2,coecho-uring-alt,coecho-uring-alt2," == *",$s,"* ]] \
+    || die "unknown server '$s' (one of $all_servers, coecho-epoll-alt, coecho-epoll-alt2, coecho-uring-alt, coecho-uring-alt2)"
+  case "$s" in
+    coecho-*-alt) [ -n "${COECHO_ALT_JAVA_OPTS:-}" ] || die "$s needs COECHO_ALT_JAVA_OPTS (the JVM options it adds)" ;;
+    coecho-*-alt2) [ -n "${COECHO_ALT2_JAVA_OPTS:-}" ] || die "$s needs COECHO_ALT2_JAVA_OPTS" ;;
+  esac
 done
 for m in "${mode_list[@]}"; do [[ "$m" == pinned || "$m" == shared ]] || die "unknown mode '$m' (pinned, shared)"; done
 for c in "${case_list[@]}"; do [[ "$c" =~ ^c[0-9]+-[0-9]+[kK]?(-p[0-9]+)?$ ]] || die "bad case '$c' (cN-SIZE[-pP], e.g. c100-4k-p16)"; done
@@ -188,6 +190,11 @@ server_cmd() {
                            "${co[@]}" --transport epoll) ;;
     coecho-epoll-alt2) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} ${COECHO_ALT2_JAVA_OPTS}"
                             "${co[@]}" --transport epoll) ;;
+    # The same for io_uring: its switches (-Dcoecho.uring.*) measured on and off in the same rounds.
+    coecho-uring-alt) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} ${COECHO_ALT_JAVA_OPTS}"
+                           "${co[@]}" --transport io_uring) ;;
+    coecho-uring-alt2) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} ${COECHO_ALT2_JAVA_OPTS}"
+                            "${co[@]}" --transport io_uring) ;;
     coecho-nio) cmd=("${co[@]}" --transport nio) ;;
     coecho-vthreads) cmd=("${co[@]}" --engine virtual-threads) ;;
     coecho-threads) cmd=("${co[@]}" --engine threads) ;;
