@@ -302,18 +302,18 @@ final class UringPoller implements Poller {
             c.close();
         }
         open.clear();
-        if (!ring.started()) {
-            // Never entered (a loop discarded before it ran): the kernel has seen no SQE.
-            synchronized (wakeLock) {
-                wakeClosed = true;
-                sys.close(wakeFd);
-            }
-            ring.close();
-            freeBufferRing();
-            return;
+        if (ring.started()) {
+            cancelEverything();
         }
-        // Cancel whatever is still in flight (the eventfd read among it) and wait for the
-        // completions: a buffer the kernel may still write into must not be freed before.
+        // Never entered (a loop discarded before it ran): the kernel has seen no SQE, nothing to wait for.
+        release();
+    }
+
+    /**
+     * Cancels whatever is still in flight (the eventfd read among it) and waits for the completions,
+     * at most a second: the owners give their buffers back at their completions.
+     */
+    private void cancelEverything() {
         long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);
         ring.setOpFlags(sqe, Ring.ASYNC_CANCEL_ANY | Ring.ASYNC_CANCEL_ALL);
         long deadline = System.nanoTime() + 1_000_000_000L;
@@ -326,22 +326,47 @@ final class UringPoller implements Poller {
         }
         if (inFlight > 0) {
             LOG.log(System.Logger.Level.WARNING, "loop " + loop.name() + ": " + inFlight
-                    + " io_uring operations still in flight at close");
+                    + " io_uring operations still in flight at close; their buffers are freed after the ring");
+        }
+    }
+
+    /**
+     * Frees what the kernel may write into, in the one safe order, whether or not every op completed:
+     * the buffer ring unregistered (no recv can pick a buffer of it any more), the ring's fd closed
+     * (the kernel ends every request still in flight: poll-armed ones are removed, none copies into
+     * user memory after that), and only then the memory: the ring's slab and every stock buffer, also
+     * those still lent to an op that never completed. Before, a close with ops in flight kept the
+     * buffer ring (16 MiB by default) for good, and so did a loop discarded before it ran (its eventfd
+     * read is queued, never submitted, yet counted in flight).
+     */
+    private void release() {
+        if (bufferRing != null) {
+            int r = bufferRing.unregister(sys, ring.fd);
+            if (r < 0) {
+                LOG.log(System.Logger.Level.DEBUG, "loop " + loop.name() + ": unregistering the buffer ring: "
+                        + Errno.name(-r) + "; closing the ring releases it");
+            }
         }
         synchronized (wakeLock) {
             wakeClosed = true;
             sys.close(wakeFd);
         }
         ring.close();
-        freeBufferRing();
-    }
-
-    private void freeBufferRing() {
-        // After the ring's fd is closed: no recv can fill a buffer any more. If something was still in
-        // flight (logged above), keep the memory rather than let the kernel write into freed pages.
-        if (bufferRing != null && inFlight == 0) {
+        if (bufferRing != null) {
             bufferRing.free();
         }
+        buffers.close();
+        // The ended loop's table must not keep its sockets (and their buffers) reachable.
+        Arrays.fill(ops, null);
+        starved.clear();
+    }
+
+    /**
+     * For tests: what the poller still holds: ops in flight by its count, whether the buffer ring's
+     * memory is allocated (1 or 0), and the stock's buffers.
+     */
+    int[] held() {
+        return new int[] {inFlight, bufferRing != null && bufferRing.allocated() ? 1 : 0, buffers.allocated()};
     }
 
     static int errnoOf(int res) {
