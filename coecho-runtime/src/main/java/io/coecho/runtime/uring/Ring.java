@@ -47,6 +47,8 @@ final class Ring {
     static final int ASYNC_CANCEL_ALL = 1;
     static final int ASYNC_CANCEL_FD = 2;
     static final int ASYNC_CANCEL_ANY = 4;
+    /** IOSQE_CQE_SKIP_SUCCESS: no CQE unless the op fails. */
+    static final byte SQE_CQE_SKIP_SUCCESS = 1 << 6;
 
     private static final int SETUP_CQSIZE = 1 << 3;
     private static final int SETUP_R_DISABLED = 1 << 6;
@@ -59,6 +61,7 @@ final class Ring {
     private static final int FEAT_SINGLE_MMAP = 1;
     private static final int FEAT_NODROP = 1 << 1;
     private static final int FEAT_EXT_ARG = 1 << 8;
+    private static final int FEAT_CQE_SKIP = 1 << 11;
     private static final int ENTER_GETEVENTS = 1;
     private static final int ENTER_EXT_ARG = 8;
     private static final int SQ_CQ_OVERFLOW = 1 << 1;
@@ -78,6 +81,12 @@ final class Ring {
      * per enter. On by default; where the register call fails (before Linux 5.18), the plain fd is
      * used silently. -Dcoecho.uring.registeredRing=false turns it off.
      */
+    /**
+     * IOSQE_CQE_SKIP_SUCCESS on the ops whose success carries nothing we use (the async cancels); on by
+     * default where the kernel has it (5.17+, FEAT_CQE_SKIP); -Dcoecho.uring.skipSuccess=false turns it off.
+     */
+    static final boolean SKIP_SUCCESS = Boolean.parseBoolean(System.getProperty("coecho.uring.skipSuccess", "true"));
+
     static final boolean REGISTERED_RING =
             Boolean.parseBoolean(System.getProperty("coecho.uring.registeredRing", "true"));
 
@@ -111,6 +120,8 @@ final class Ring {
     /** io_uring_getevents_arg {sigmask, sigmask_sz, min_wait_usec, ts} and its timespec. */
     private final MemorySegment getEventsArg;
     private final MemorySegment timespec;
+    /** Whether fire-and-forget ops carry IOSQE_CQE_SKIP_SUCCESS: the switch, where the kernel has it. */
+    final boolean skipSuccess;
 
     /**
      * Sets up a ring with sqEntries submission slots and cqEntries completion slots, or throws
@@ -152,6 +163,7 @@ final class Ring {
             sys.close(ringFd);
             throw new NativeException("io_uring_setup (kernel too old: needs 5.11)", Errno.ENOSYS);
         }
+        this.skipSuccess = SKIP_SUCCESS && (features & FEAT_CQE_SKIP) != 0;
         this.sqEntries = p.get(JAVA_INT, 0);
         int cqCount = p.get(JAVA_INT, 4);
         long sqArray = p.get(JAVA_INT, 64);

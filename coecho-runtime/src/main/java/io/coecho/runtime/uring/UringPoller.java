@@ -75,6 +75,8 @@ final class UringPoller implements Poller {
     private final Set<Closeable> open = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closing;
     private long overflows;
+    /** CQEs of the cancels themselves (user_data 0): none for a successful one with skipSuccess. */
+    private long cancelCompletions;
 
     /** What the poller closes at its end: its sockets. */
     interface Closeable {
@@ -213,14 +215,29 @@ final class UringPoller implements Poller {
 
     /** Asks the kernel to cancel every operation in flight on fd; its completions follow. */
     void cancelAll(int fd) {
-        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, fd, 0L);
+        long sqe = prepareCancel(fd);
         ring.setOpFlags(sqe, Ring.ASYNC_CANCEL_ALL | Ring.ASYNC_CANCEL_FD);
     }
 
     /** Asks the kernel to cancel op's current submission; its completion follows. */
     void cancel(Op op) {
-        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);
+        long sqe = prepareCancel(-1);
         ring.setAddr(sqe, op.userData);
+    }
+
+    /**
+     * An async cancel, user_data 0: nobody waits for its own completion, only for those of the ops it
+     * cancels. Its success carries nothing we use, so it posts no CQE at all (IOSQE_CQE_SKIP_SUCCESS,
+     * -Dcoecho.uring.skipSuccess): one CQE less per close or pause. A failed cancel (ENOENT: the op
+     * completed meanwhile; EALREADY) still posts one, and dispatch drops it as before. The cancelled
+     * ops' own CQEs are not touched: they close fds and give buffers back.
+     */
+    private long prepareCancel(int fd) {
+        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, fd, 0L);
+        if (ring.skipSuccess) {
+            ring.setFlags(sqe, Ring.SQE_CQE_SKIP_SUCCESS);
+        }
+        return sqe;
     }
 
     /** Registers a socket to close at the poller's end; refused once it is closing. */
@@ -252,6 +269,7 @@ final class UringPoller implements Poller {
             // then need to flush, which needs CQ room when the CQ is near full.
             ring.consume(1);
             if (userData == 0) {
+                cancelCompletions++;
                 continue; // a cancel's own completion
             }
             int slot = (int) userData;
@@ -314,7 +332,7 @@ final class UringPoller implements Poller {
      * at most a second: the owners give their buffers back at their completions.
      */
     private void cancelEverything() {
-        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);
+        long sqe = prepareCancel(-1);
         ring.setOpFlags(sqe, Ring.ASYNC_CANCEL_ANY | Ring.ASYNC_CANCEL_ALL);
         long deadline = System.nanoTime() + 1_000_000_000L;
         try {
@@ -359,6 +377,11 @@ final class UringPoller implements Poller {
         // The ended loop's table must not keep its sockets (and their buffers) reachable.
         Arrays.fill(ops, null);
         starved.clear();
+    }
+
+    /** For tests: the CQEs of cancels seen so far (a successful one posts none with skipSuccess). */
+    long cancelCompletions() {
+        return cancelCompletions;
     }
 
     /**
