@@ -73,6 +73,7 @@ final class UringPoller implements Poller {
     private int nextSlot;
     private int inFlight;
     private final Set<Closeable> open = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final ArrayList<BeforeEnter> beforeEnter = new ArrayList<>();
     private boolean closing;
     private long overflows;
     /** CQEs of the cancels themselves (user_data 0): none for a successful one with skipSuccess. */
@@ -81,6 +82,11 @@ final class UringPoller implements Poller {
     /** What the poller closes at its end: its sockets. */
     interface Closeable {
         void close();
+    }
+
+    /** Asked once, just before the turn's io_uring_enter, whether to queue something more (a cancel). */
+    interface BeforeEnter {
+        void beforeEnter();
     }
 
     UringPoller(EventLoop loop) {
@@ -253,8 +259,17 @@ final class UringPoller implements Poller {
         open.remove(c);
     }
 
+    /** Asks b just before this turn's enter (once per call); what it queues goes out in that enter. */
+    void beforeEnter(BeforeEnter b) {
+        beforeEnter.add(b);
+    }
+
     @Override
     public int poll(int timeoutMillis) throws IOException {
+        for (int i = 0; i < beforeEnter.size(); i++) {
+            beforeEnter.get(i).beforeEnter();
+        }
+        beforeEnter.clear();
         long nanos = timeoutMillis < 0 ? -1 : timeoutMillis * 1_000_000L;
         return ring.enter(nanos);
     }
