@@ -27,11 +27,14 @@ import java.lang.invoke.VarHandle;
  * kernel never sees a tail that covers an entry not yet written (the kernel reads it with acquire).
  *
  * <p>Loop thread only, except construction (with the poller, before the ring is enabled) and
- * {@link #free} (at the poller's close, after the ring's fd is closed: the kernel held the ring's pages
- * pinned and fills the slab only inside a recv, none of which is in flight by then).
+ * {@link #unregister} and {@link #free} at the poller's end: unregistered first (no recv can pick a
+ * buffer any more, the ring's pages are unpinned), then the ring's fd closed (no recv in flight any
+ * more, whether or not its completion was seen), then freed, also when the end came with ops in
+ * flight.
  */
 final class BufferRing {
     private static final int REGISTER_PBUF_RING = 22;
+    private static final int UNREGISTER_PBUF_RING = 23;
     private static final int PAGE = 4096;
     private static final VarHandle SHORT = JAVA_SHORT.varHandle();
 
@@ -151,8 +154,27 @@ final class BufferRing {
         return entries;
     }
 
-    /** Frees the memory; only once the ring's fd is closed and nothing is in flight. */
+    /**
+     * Takes the ring back from the kernel (IORING_UNREGISTER_PBUF_RING): from then on no recv can pick
+     * a buffer of it, and the kernel lets go of the ring's pinned pages. On the issuer thread (or
+     * before the ring was enabled). Returns 0 or -errno; the ring's fd closing does the same later.
+     */
+    int unregister(Syscalls sys, int ringFd) {
+        MemorySegment reg = arena.allocate(40, 8); // io_uring_buf_reg: only bgid counts here
+        reg.set(JAVA_SHORT, 12, (short) groupId);
+        return sys.ioUringRegister(ringFd, UNREGISTER_PBUF_RING, reg, 1);
+    }
+
+    /**
+     * Frees the memory; only once the kernel can no longer write into it: unregistered, and the
+     * ring's fd closed (which ends whatever recv was still in flight).
+     */
     void free() {
         arena.close();
+    }
+
+    /** Whether the memory is still allocated (not yet {@link #free}d). */
+    boolean allocated() {
+        return arena.scope().isAlive();
     }
 }

@@ -47,15 +47,21 @@ final class Ring {
     static final int ASYNC_CANCEL_ALL = 1;
     static final int ASYNC_CANCEL_FD = 2;
     static final int ASYNC_CANCEL_ANY = 4;
+    /** IOSQE_CQE_SKIP_SUCCESS: no CQE unless the op fails. */
+    static final byte SQE_CQE_SKIP_SUCCESS = 1 << 6;
 
     private static final int SETUP_CQSIZE = 1 << 3;
     private static final int SETUP_R_DISABLED = 1 << 6;
     private static final int SETUP_SINGLE_ISSUER = 1 << 12;
     private static final int SETUP_DEFER_TASKRUN = 1 << 13;
     private static final int REGISTER_ENABLE_RINGS = 12;
+    private static final int REGISTER_RING_FDS = 20;
+    private static final int UNREGISTER_RING_FDS = 21;
+    private static final int ENTER_REGISTERED_RING = 1 << 4;
     private static final int FEAT_SINGLE_MMAP = 1;
     private static final int FEAT_NODROP = 1 << 1;
     private static final int FEAT_EXT_ARG = 1 << 8;
+    private static final int FEAT_CQE_SKIP = 1 << 11;
     private static final int ENTER_GETEVENTS = 1;
     private static final int ENTER_EXT_ARG = 8;
     private static final int SQ_CQ_OVERFLOW = 1 << 1;
@@ -68,6 +74,21 @@ final class Ring {
     private static final int SIGSET_SIZE = 8;
 
     private static final VarHandle INT = JAVA_INT.varHandle();
+
+    /**
+     * IORING_REGISTER_RING_FDS at the first enter, then IORING_ENTER_REGISTERED_RING on each: the
+     * kernel finds the ring by its index in the thread's table, without an fd lookup (fdget/fdput)
+     * per enter. On by default; where the register call fails (before Linux 5.18), the plain fd is
+     * used silently. -Dcoecho.uring.registeredRing=false turns it off.
+     */
+    /**
+     * IOSQE_CQE_SKIP_SUCCESS on the ops whose success carries nothing we use (the async cancels); on by
+     * default where the kernel has it (5.17+, FEAT_CQE_SKIP); -Dcoecho.uring.skipSuccess=false turns it off.
+     */
+    static final boolean SKIP_SUCCESS = Boolean.parseBoolean(System.getProperty("coecho.uring.skipSuccess", "true"));
+
+    static final boolean REGISTERED_RING =
+            Boolean.parseBoolean(System.getProperty("coecho.uring.registeredRing", "true"));
 
     private final Syscalls sys;
     final int fd;
@@ -85,12 +106,22 @@ final class Ring {
     private final int cqMask;
     /** Made disabled (SINGLE_ISSUER): enabled by the first enter, so that its thread is the issuer. */
     private boolean disabled;
+    private boolean entered;
+    private final boolean registerRing;
+    /** What io_uring_enter is given: the ring's fd, or its index in the registering thread's table. */
+    private int enterFd;
+    /** 0, or ENTER_REGISTERED_RING once enterFd is the index. */
+    private int enterFlags;
+    /** The thread whose table holds the index (a registration is per thread), or null. */
+    private Thread registrar;
     /** Our copy of the SQ tail: SQEs filled but not yet published. */
     private int sqLocalTail;
     private int cqLocalHead;
     /** io_uring_getevents_arg {sigmask, sigmask_sz, min_wait_usec, ts} and its timespec. */
     private final MemorySegment getEventsArg;
     private final MemorySegment timespec;
+    /** Whether fire-and-forget ops carry IOSQE_CQE_SKIP_SUCCESS: the switch, where the kernel has it. */
+    final boolean skipSuccess;
 
     /**
      * Sets up a ring with sqEntries submission slots and cqEntries completion slots, or throws
@@ -100,7 +131,13 @@ final class Ring {
      * interruptions of its user-space work; where the kernel refuses that, a plain ring.
      */
     Ring(Syscalls sys, int sqEntries, int cqEntries, boolean singleIssuer) throws NativeException {
+        this(sys, sqEntries, cqEntries, singleIssuer, REGISTERED_RING);
+    }
+
+    /** As above; with registerRing, the first enter's thread registers the ring's fd and enters by index. */
+    Ring(Syscalls sys, int sqEntries, int cqEntries, boolean singleIssuer, boolean registerRing) throws NativeException {
         this.sys = sys;
+        this.registerRing = registerRing;
         Arena arena = Arena.ofAuto();
         MemorySegment p = arena.allocate(PARAMS_SIZE, 8);
         int ringFd = -Errno.EINVAL;
@@ -120,11 +157,13 @@ final class Ring {
             throw new NativeException("io_uring_setup", -ringFd);
         }
         this.fd = ringFd;
+        this.enterFd = ringFd;
         int features = p.get(JAVA_INT, 20);
         if ((features & FEAT_SINGLE_MMAP) == 0 || (features & FEAT_EXT_ARG) == 0 || (features & FEAT_NODROP) == 0) {
             sys.close(ringFd);
             throw new NativeException("io_uring_setup (kernel too old: needs 5.11)", Errno.ENOSYS);
         }
+        this.skipSuccess = SKIP_SUCCESS && (features & FEAT_CQE_SKIP) != 0;
         this.sqEntries = p.get(JAVA_INT, 0);
         int cqCount = p.get(JAVA_INT, 4);
         long sqArray = p.get(JAVA_INT, 64);
@@ -216,11 +255,18 @@ final class Ring {
 
     /** Whether any enter happened: before it, the kernel has seen nothing of this ring's SQEs. */
     boolean started() {
-        return !disabled;
+        return entered;
     }
 
-    /** The first enter's thread becomes the only issuer (SINGLE_ISSUER): the loop thread. */
-    private void enable() {
+    /**
+     * At the first enter, on the loop thread: it becomes the only issuer (SINGLE_ISSUER), and registers
+     * the ring's fd in its own table, for it alone enters (a registration is per thread).
+     */
+    private void begin() {
+        if (entered) {
+            return;
+        }
+        entered = true;
         if (disabled) {
             int r = sys.ioUringRegister(fd, REGISTER_ENABLE_RINGS, MemorySegment.NULL, 0);
             if (r < 0) {
@@ -228,11 +274,34 @@ final class Ring {
             }
             disabled = false;
         }
+        if (registerRing) {
+            registerFd();
+        }
+    }
+
+    private void registerFd() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment update = arena.allocate(16, 8); // io_uring_rsrc_update {offset, resv, data}
+            update.set(JAVA_INT, 0, -1); // any free index: the kernel writes back the one it took
+            update.set(JAVA_LONG, 8, fd);
+            int r = sys.ioUringRegister(fd, REGISTER_RING_FDS, update, 1);
+            if (r == 1) {
+                enterFd = update.get(JAVA_INT, 0);
+                enterFlags = ENTER_REGISTERED_RING;
+                registrar = Thread.currentThread();
+            }
+            // Otherwise (EINVAL before 5.18, the thread's table full): the plain fd serves as before.
+        }
+    }
+
+    /** Whether enters go by the registered index (after the first enter, where the kernel allowed it). */
+    boolean registered() {
+        return enterFlags != 0;
     }
 
     /** SQEs filled but not yet taken by the kernel. */
     private int pending() {
-        enable();
+        begin();
         // Release: the SQEs we wrote are visible before the kernel can see the tail that covers them.
         INT.setRelease(rings, sqTail, sqLocalTail);
         return sqLocalTail - (int) INT.getAcquire(rings, sqHead);
@@ -245,7 +314,7 @@ final class Ring {
             if (toSubmit == 0) {
                 return;
             }
-            int r = sys.ioUringEnter(fd, toSubmit, 0, 0, MemorySegment.NULL, 0);
+            int r = sys.ioUringEnter(enterFd, toSubmit, 0, enterFlags, MemorySegment.NULL, 0);
             if (r == -Errno.EBUSY) {
                 // The CQ overflowed (the kernel holds the surplus, FEAT_NODROP): flushing it takes room
                 // the caller has not made yet. The SQEs stay queued for the next enter.
@@ -276,7 +345,8 @@ final class Ring {
         }
         while (true) {
             int toSubmit = pending();
-            int r = sys.ioUringEnter(fd, toSubmit, minComplete, flags, getEventsArg, 24);
+            // After pending(): the first enter registers the fd, and from then on goes by its index.
+            int r = sys.ioUringEnter(enterFd, toSubmit, minComplete, flags | enterFlags, getEventsArg, 24);
             if (r >= 0 || r == -Errno.ETIME) {
                 break;
             }
@@ -333,6 +403,19 @@ final class Ring {
     }
 
     void close() {
+        if (registrar == Thread.currentThread()) {
+            // The thread's table holds a reference to the ring: unregistered, the close below frees it
+            // now rather than at the thread's exit. From another thread the index would name that
+            // thread's entry (or none): left to the registrar's exit.
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment update = arena.allocate(16, 8);
+                update.set(JAVA_INT, 0, enterFd);
+                sys.ioUringRegister(fd, UNREGISTER_RING_FDS, update, 1);
+            }
+            enterFd = fd;
+            enterFlags = 0;
+            registrar = null;
+        }
         sys.munmap(sqes);
         sys.munmap(rings);
         sys.close(fd);

@@ -73,12 +73,20 @@ final class UringPoller implements Poller {
     private int nextSlot;
     private int inFlight;
     private final Set<Closeable> open = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final ArrayList<BeforeEnter> beforeEnter = new ArrayList<>();
     private boolean closing;
     private long overflows;
+    /** CQEs of the cancels themselves (user_data 0): none for a successful one with skipSuccess. */
+    private long cancelCompletions;
 
     /** What the poller closes at its end: its sockets. */
     interface Closeable {
         void close();
+    }
+
+    /** Asked once, just before the turn's io_uring_enter, whether to queue something more (a cancel). */
+    interface BeforeEnter {
+        void beforeEnter();
     }
 
     UringPoller(EventLoop loop) {
@@ -213,14 +221,29 @@ final class UringPoller implements Poller {
 
     /** Asks the kernel to cancel every operation in flight on fd; its completions follow. */
     void cancelAll(int fd) {
-        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, fd, 0L);
+        long sqe = prepareCancel(fd);
         ring.setOpFlags(sqe, Ring.ASYNC_CANCEL_ALL | Ring.ASYNC_CANCEL_FD);
     }
 
     /** Asks the kernel to cancel op's current submission; its completion follows. */
     void cancel(Op op) {
-        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);
+        long sqe = prepareCancel(-1);
         ring.setAddr(sqe, op.userData);
+    }
+
+    /**
+     * An async cancel, user_data 0: nobody waits for its own completion, only for those of the ops it
+     * cancels. Its success carries nothing we use, so it posts no CQE at all (IOSQE_CQE_SKIP_SUCCESS,
+     * -Dcoecho.uring.skipSuccess): one CQE less per close or pause. A failed cancel (ENOENT: the op
+     * completed meanwhile; EALREADY) still posts one, and dispatch drops it as before. The cancelled
+     * ops' own CQEs are not touched: they close fds and give buffers back.
+     */
+    private long prepareCancel(int fd) {
+        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, fd, 0L);
+        if (ring.skipSuccess) {
+            ring.setFlags(sqe, Ring.SQE_CQE_SKIP_SUCCESS);
+        }
+        return sqe;
     }
 
     /** Registers a socket to close at the poller's end; refused once it is closing. */
@@ -236,8 +259,17 @@ final class UringPoller implements Poller {
         open.remove(c);
     }
 
+    /** Asks b just before this turn's enter (once per call); what it queues goes out in that enter. */
+    void beforeEnter(BeforeEnter b) {
+        beforeEnter.add(b);
+    }
+
     @Override
     public int poll(int timeoutMillis) throws IOException {
+        for (int i = 0; i < beforeEnter.size(); i++) {
+            beforeEnter.get(i).beforeEnter();
+        }
+        beforeEnter.clear();
         long nanos = timeoutMillis < 0 ? -1 : timeoutMillis * 1_000_000L;
         return ring.enter(nanos);
     }
@@ -252,6 +284,7 @@ final class UringPoller implements Poller {
             // then need to flush, which needs CQ room when the CQ is near full.
             ring.consume(1);
             if (userData == 0) {
+                cancelCompletions++;
                 continue; // a cancel's own completion
             }
             int slot = (int) userData;
@@ -302,19 +335,19 @@ final class UringPoller implements Poller {
             c.close();
         }
         open.clear();
-        if (!ring.started()) {
-            // Never entered (a loop discarded before it ran): the kernel has seen no SQE.
-            synchronized (wakeLock) {
-                wakeClosed = true;
-                sys.close(wakeFd);
-            }
-            ring.close();
-            freeBufferRing();
-            return;
+        if (ring.started()) {
+            cancelEverything();
         }
-        // Cancel whatever is still in flight (the eventfd read among it) and wait for the
-        // completions: a buffer the kernel may still write into must not be freed before.
-        long sqe = ring.prepare(Ring.OP_ASYNC_CANCEL, -1, 0L);
+        // Never entered (a loop discarded before it ran): the kernel has seen no SQE, nothing to wait for.
+        release();
+    }
+
+    /**
+     * Cancels whatever is still in flight (the eventfd read among it) and waits for the completions,
+     * at most a second: the owners give their buffers back at their completions.
+     */
+    private void cancelEverything() {
+        long sqe = prepareCancel(-1);
         ring.setOpFlags(sqe, Ring.ASYNC_CANCEL_ANY | Ring.ASYNC_CANCEL_ALL);
         long deadline = System.nanoTime() + 1_000_000_000L;
         try {
@@ -326,22 +359,52 @@ final class UringPoller implements Poller {
         }
         if (inFlight > 0) {
             LOG.log(System.Logger.Level.WARNING, "loop " + loop.name() + ": " + inFlight
-                    + " io_uring operations still in flight at close");
+                    + " io_uring operations still in flight at close; their buffers are freed after the ring");
+        }
+    }
+
+    /**
+     * Frees what the kernel may write into, in the one safe order, whether or not every op completed:
+     * the buffer ring unregistered (no recv can pick a buffer of it any more), the ring's fd closed
+     * (the kernel ends every request still in flight: poll-armed ones are removed, none copies into
+     * user memory after that), and only then the memory: the ring's slab and every stock buffer, also
+     * those still lent to an op that never completed. Before, a close with ops in flight kept the
+     * buffer ring (16 MiB by default) for good, and so did a loop discarded before it ran (its eventfd
+     * read is queued, never submitted, yet counted in flight).
+     */
+    private void release() {
+        if (bufferRing != null) {
+            int r = bufferRing.unregister(sys, ring.fd);
+            if (r < 0) {
+                LOG.log(System.Logger.Level.DEBUG, "loop " + loop.name() + ": unregistering the buffer ring: "
+                        + Errno.name(-r) + "; closing the ring releases it");
+            }
         }
         synchronized (wakeLock) {
             wakeClosed = true;
             sys.close(wakeFd);
         }
         ring.close();
-        freeBufferRing();
-    }
-
-    private void freeBufferRing() {
-        // After the ring's fd is closed: no recv can fill a buffer any more. If something was still in
-        // flight (logged above), keep the memory rather than let the kernel write into freed pages.
-        if (bufferRing != null && inFlight == 0) {
+        if (bufferRing != null) {
             bufferRing.free();
         }
+        buffers.close();
+        // The ended loop's table must not keep its sockets (and their buffers) reachable.
+        Arrays.fill(ops, null);
+        starved.clear();
+    }
+
+    /** For tests: the CQEs of cancels seen so far (a successful one posts none with skipSuccess). */
+    long cancelCompletions() {
+        return cancelCompletions;
+    }
+
+    /**
+     * For tests: what the poller still holds: ops in flight by its count, whether the buffer ring's
+     * memory is allocated (1 or 0), and the stock's buffers.
+     */
+    int[] held() {
+        return new int[] {inFlight, bufferRing != null && bufferRing.allocated() ? 1 : 0, buffers.allocated()};
     }
 
     static int errnoOf(int res) {

@@ -37,7 +37,8 @@ import java.nio.channels.ClosedChannelException;
  * holds bounded memory.
  *
  * <p>Close: cancel first, close the fd after the last completion. The fd number stays ours until
- * then, so no completion and no cancel can ever touch a socket that took the number later.
+ * then, so no completion and no cancel can ever touch a socket that took the number later
+ * ({@link SocketOps}, as for every io_uring socket).
  *
  * <p>Loop thread only (its loop's coroutines). Lifecycle: open → closed (waiters woken with
  * ClosedChannelException) → fd closed (no op in flight).
@@ -72,8 +73,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     /** Owned by the send in flight: a stock buffer, or the rest of a blocked write. */
     private MemorySegment sendBuf;
     private UnsentBytes abandonedUnsent;
-    private boolean closed;
-    private boolean fdClosed;
+    private final SocketOps ops;
     private boolean eof;
     private int readsInRow;
     /** A write gave up (timeout, close) while its send was in flight: the completion cleans up. */
@@ -91,6 +91,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             this.multishot = null;
             this.recv = new Op(this);
         }
+        this.ops = new SocketOps(poller, this, fd, recv, send);
         if (!poller.track(this)) {
             throw new ClosedChannelException();
         }
@@ -102,7 +103,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         long sqe = poller.submit(send, Ring.OP_CONNECT, fd);
         poller.ring.setAddr(sqe, to.sockaddr().address());
         poller.ring.setOff(sqe, to.length());
-        int r = await(send);
+        int r = ops.await(send);
         connectTo = null;
         if (r == -Errno.ECONNREFUSED) {
             throw new java.net.ConnectException("connection refused: " + to);
@@ -142,7 +143,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             readsInRow = 0; // it waits for the completion: the rest of the loop gets its turn
         }
         if (recv.inFlight || recv.done) {
-            received(await(recv));
+            received(ops.await(recv));
         }
         return copyOut(dst);
     }
@@ -204,7 +205,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             poller.cancel(recv);
         }
         if (recv.inFlight || recv.done) {
-            int r = await(recv);
+            int r = ops.await(recv);
             if (r == -Errno.ECANCELED) {
                 releaseRecv();
             } else {
@@ -320,7 +321,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         poller.ring.setAddr(sqe, bytes.address());
         poller.ring.setLen(sqe, (int) Math.min(bytes.byteSize(), Integer.MAX_VALUE));
         poller.ring.setOpFlags(sqe, flags | LinuxConstants.MSG_NOSIGNAL);
-        return await(send);
+        return ops.await(send);
     }
 
     private void releaseSend() {
@@ -330,27 +331,9 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         }
     }
 
-    /**
-     * Suspends until op completes (at once if it has), and takes its result. Throws if the stream is
-     * closed meanwhile, or the coroutine is interrupted: then the op stays in flight, and its
-     * completion is kept for the next call (a recv's bytes are never lost) or released.
-     */
-    private int await(Op op) throws ClosedChannelException {
-        op.waiter = Coroutine.require();
-        try {
-            while (op.inFlight) {
-                checkOpen();
-                Coroutine.suspend();
-            }
-        } finally {
-            op.waiter = null;
-        }
-        checkOpen();
-        return op.take();
-    }
-
     @Override
     public void completed(Op op) {
+        boolean closed = ops.closed();
         if (multishot != null && op == recv) {
             multishot.completed(closed);
         } else if (op == send && (closed || sendAbandoned)) {
@@ -368,15 +351,11 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             recv.take();
             releaseRecv();
         }
-        if (closed) {
-            closeFdIfIdle();
-        }
+        ops.completed();
     }
 
     void checkOpen() throws ClosedChannelException {
-        if (closed) {
-            throw new ClosedChannelException();
-        }
+        ops.checkOpen();
     }
 
     @Override
@@ -390,7 +369,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
 
     @Override
     public InetSocketAddress remoteAddress() {
-        if (closed) {
+        if (ops.closed()) {
             return null;
         }
         return sys.peerAddress(fd);
@@ -398,7 +377,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
 
     @Override
     public void reset() {
-        if (!closed) {
+        if (!ops.closed()) {
             // A linger of zero makes the close send an RST and drop what is unsent, as on epoll. The
             // fd is closed only after its last completion (close), and the option stays set until then.
             sys.setLinger(fd, true, 0);
@@ -408,36 +387,16 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
 
     @Override
     public void close() {
-        if (closed) {
+        if (ops.closed()) {
             return;
         }
-        closed = true;
-        poller.untrack(this);
         if (multishot != null) {
-            multishot.discard();
+            multishot.discard(); // queued ring buffers go back now, spilled bytes are dropped
         }
-        if (recv.inFlight || send.inFlight) {
-            poller.cancelAll(fd);
-        } else {
+        ops.close(() -> {
             releaseRecv();
             releaseSend();
-            closeFdIfIdle();
-        }
-        wake(recv);
-        wake(send);
-    }
-
-    private void closeFdIfIdle() {
-        if (!fdClosed && !recv.inFlight && !send.inFlight) {
-            fdClosed = true;
-            sys.close(fd);
-        }
-    }
-
-    private static void wake(Op op) {
-        if (op.waiter != null) {
-            op.waiter.wake();
-        }
+        });
     }
 
     /**

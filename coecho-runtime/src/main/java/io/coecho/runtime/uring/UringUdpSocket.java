@@ -3,7 +3,6 @@ package io.coecho.runtime.uring;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.linux.Errno;
 import io.coecho.runtime.linux.LinuxConstants;
 import io.coecho.runtime.linux.NativeException;
@@ -44,7 +43,7 @@ import java.nio.channels.ClosedChannelException;
  *
  * <p>Close: cancel what is in flight, close the fd after the last completion, so that its number is
  * never reused while the kernel may still act on it; user_data's generation keeps a late completion
- * from reaching a later socket ({@link UringPoller#dispatch}).
+ * from reaching a later socket ({@link UringPoller#dispatch}); {@link SocketOps} does both.
  *
  * <p>Bound on any thread; tracked by the poller and used on its loop's thread from the first receive
  * or send on (its loop's coroutines: one receiver and one sender). Lifecycle: bound → closed (waiters
@@ -76,14 +75,13 @@ final class UringUdpSocket implements UdpSocket, Op.Owner, UringPoller.Closeable
     private final MemorySegment recvBuf;
     /** Grown to the largest datagram sent; replaced only while no sendmsg is in flight. */
     private MemorySegment sendBuf;
-    private boolean tracked;
-    private boolean closed;
-    private boolean fdClosed;
+    private final SocketOps ops;
 
     UringUdpSocket(UringPoller poller, int fd, InetSocketAddress local) {
         this.poller = poller;
         this.fd = fd;
         this.local = local;
+        this.ops = new SocketOps(poller, this, fd, recv, send);
         Arena arena = Arena.ofAuto();
         MemorySegment block = arena.allocate(416, 8);
         this.recvHdr = block.asSlice(0, 56);
@@ -103,26 +101,15 @@ final class UringUdpSocket implements UdpSocket, Op.Owner, UringPoller.Closeable
         sendHdr.set(JAVA_LONG, MSG_IOVLEN, 1);
     }
 
-    /** On the loop thread, at the first receive or send: from now on the poller closes it at its end. */
-    private void begin() throws ClosedChannelException {
-        if (!tracked && !closed) {
-            tracked = true;
-            if (!poller.track(this)) {
-                close();
-            }
-        }
-        checkOpen();
-    }
-
     @Override
     public int receive(MemorySegment dst, PeerAddress from) throws IOException {
-        begin();
+        ops.begin();
         boolean pollFirst = false;
         while (true) {
             if (!recv.inFlight && !recv.done) {
                 submitRecv(pollFirst);
             }
-            int r = await(recv);
+            int r = ops.await(recv);
             if (r >= 0) {
                 int n = deliver(r, dst, from);
                 submitRecv(false); // the buffers are free again: keep one recvmsg armed
@@ -167,14 +154,14 @@ final class UringUdpSocket implements UdpSocket, Op.Owner, UringPoller.Closeable
 
     @Override
     public void send(MemorySegment src, PeerAddress to) throws IOException {
-        begin();
+        ops.begin();
         long len = src.byteSize();
         if (len > MAX_SEND) {
             throw new NativeException("sendmsg " + to, Errno.EMSGSIZE);
         }
         if (send.inFlight || send.done) {
             // A send given up in flight (a timeout): its buffers are the kernel's until it completes.
-            await(send);
+            ops.await(send);
         }
         if (sendBuf == null || sendBuf.byteSize() < len) {
             int size = Math.max(2048, Integer.highestOneBit((int) Math.max(len - 1, 1)) << 1);
@@ -193,7 +180,7 @@ final class UringUdpSocket implements UdpSocket, Op.Owner, UringPoller.Closeable
             poller.ring.setLen(sqe, 1);
             poller.ring.setOpFlags(sqe, LinuxConstants.MSG_NOSIGNAL);
             poller.ring.setIoprio(sqe, ioprio);
-            int r = await(send);
+            int r = ops.await(send);
             if (r >= 0) {
                 return; // a datagram is sent whole or not at all
             }
@@ -205,36 +192,11 @@ final class UringUdpSocket implements UdpSocket, Op.Owner, UringPoller.Closeable
         }
     }
 
-    /**
-     * Suspends until op completes (at once if it has) and takes its result. Throws if the socket is
-     * closed meanwhile or the coroutine is interrupted: the op then stays in flight, and its
-     * completion is kept for the next call (a datagram is not lost) or dropped at close.
-     */
-    private int await(Op op) throws ClosedChannelException {
-        op.waiter = Coroutine.require();
-        try {
-            while (op.inFlight) {
-                checkOpen();
-                Coroutine.suspend();
-            }
-        } finally {
-            op.waiter = null;
-        }
-        checkOpen();
-        return op.take();
-    }
-
     @Override
     public void completed(Op op) {
-        if (closed) {
+        if (ops.closed()) {
             op.take(); // nobody will take it: a datagram received as we closed is dropped
-            closeFdIfIdle();
-        }
-    }
-
-    private void checkOpen() throws ClosedChannelException {
-        if (closed) {
-            throw new ClosedChannelException();
+            ops.completed();
         }
     }
 
@@ -245,38 +207,12 @@ final class UringUdpSocket implements UdpSocket, Op.Owner, UringPoller.Closeable
 
     /** Whether the fd itself is closed yet (after close and the last completion). */
     boolean fdClosed() {
-        return fdClosed;
+        return ops.fdClosed();
     }
 
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (tracked) {
-            poller.untrack(this);
-        }
-        if (recv.inFlight || send.inFlight) {
-            poller.cancelAll(fd); // the fd is closed by the last completion
-        } else {
-            closeFdIfIdle();
-        }
-        wake(recv);
-        wake(send);
-    }
-
-    private void closeFdIfIdle() {
-        if (!fdClosed && !recv.inFlight && !send.inFlight) {
-            fdClosed = true;
-            poller.sys().close(fd);
-        }
-    }
-
-    private static void wake(Op op) {
-        if (op.waiter != null) {
-            op.waiter.wake();
-        }
+        ops.close(() -> { }); // nothing to give back: the buffers are the socket's own
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.coecho.runtime.uring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.coecho.runtime.linux.Syscalls;
 import java.util.concurrent.TimeUnit;
@@ -10,7 +12,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The ring on its own, no sockets: NOPs carry their user_data through, a wait with nothing to
  * complete ends at its deadline (ETIME is not an error), and the SQ and CQ indices wrap correctly
- * over many times their size (the masks, our local tail and head against the kernel's).
+ * over many times their size (the masks, our local tail and head against the kernel's); the ring's fd
+ * registered at the first enter and entered by its index (-Dcoecho.uring.registeredRing), or not.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RingTest {
@@ -24,6 +27,41 @@ class RingTest {
             assertEquals(0, ring.cqeRes(0));
             ring.consume(1);
             assertEquals(0, ring.ready());
+        } finally {
+            ring.close();
+        }
+    }
+
+    @Test
+    void theFirstEnterRegistersTheRingsFdAndLaterEntersGoByItsIndex() throws Exception {
+        for (boolean singleIssuer : new boolean[] {true, false}) {
+            Ring ring = new Ring(new Syscalls(), 8, 16, singleIssuer, true);
+            try {
+                assertFalse(ring.registered(), "registered only by the thread that enters");
+                for (long i = 1; i <= 20; i++) {
+                    ring.prepare(Ring.OP_NOP, -1, i);
+                    assertEquals(1, ring.enter(-1));
+                    assertTrue(ring.registered(), "the kernel (5.18+) took the ring's fd");
+                    assertEquals(i, ring.cqeUserData(0));
+                    ring.consume(1);
+                }
+                assertEquals(0, ring.enter(1_000_000L), "a timed wait by the index ends at its deadline");
+            } finally {
+                ring.close();
+            }
+            assertFalse(ring.registered(), "unregistered at close by the thread that registered");
+        }
+    }
+
+    @Test
+    void withTheSwitchOffEntersUseThePlainFd() throws Exception {
+        Ring ring = new Ring(new Syscalls(), 8, 16, true, false);
+        try {
+            ring.prepare(Ring.OP_NOP, -1, 7L);
+            assertEquals(1, ring.enter(-1));
+            assertFalse(ring.registered());
+            assertEquals(7L, ring.cqeUserData(0));
+            ring.consume(1);
         } finally {
             ring.close();
         }

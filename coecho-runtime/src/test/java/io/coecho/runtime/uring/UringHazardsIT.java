@@ -126,6 +126,54 @@ class UringHazardsIT {
         }
     }
 
+    @Test
+    void closingStreamsWithRecvsInFlightClosesTheirFdsAndTheCancelsPostNothingWhenSkipped() throws Exception {
+        int n = 4;
+        UringPoller poller = (UringPoller) loop.poller();
+        java.util.List<Socket> clients = new java.util.ArrayList<>();
+        try {
+            java.util.List<TcpStream> streams = new java.util.ArrayList<>();
+            java.util.List<CompletableFuture<Throwable>> ended = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                clients.add(connect());
+                TcpStream s = Task.of(loop, "acceptor", listener::accept).start().toFuture().get(10, TimeUnit.SECONDS);
+                CompletableFuture<Throwable> end = new CompletableFuture<>();
+                Coroutine.spawn(loop, "reader " + i, () -> {
+                    try {
+                        s.read(loop.scratch());
+                        end.complete(null);
+                    } catch (Throwable t) {
+                        end.complete(t);
+                    }
+                });
+                streams.add(s);
+                ended.add(end);
+            }
+            long before = Task.of(loop, "closer", () -> {
+                Coroutine.yieldNow(); // the readers have submitted their recvs by now
+                long c = poller.cancelCompletions();
+                for (TcpStream s : streams) {
+                    s.close(); // one cancel by fd each
+                }
+                return c;
+            }).start().toFuture().get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < n; i++) {
+                assertInstanceOf(ClosedChannelException.class, ended.get(i).get(10, TimeUnit.SECONDS));
+                // The cancelled recv's own CQE still comes (never skipped): it closes the fd, so EOF.
+                clients.get(i).setSoTimeout(10_000);
+                assertEquals(-1, clients.get(i).getInputStream().read());
+            }
+            long seen = Task.of(loop, "probe", () -> poller.cancelCompletions() - before).start().toFuture()
+                    .get(10, TimeUnit.SECONDS);
+            assertEquals(poller.ring.skipSuccess ? 0 : n, seen, "CQEs of the cancels themselves (skipSuccess "
+                    + poller.ring.skipSuccess + ")");
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
+        }
+    }
+
     private Socket connect() throws Exception {
         Socket s = new Socket();
         s.connect(listener.localAddress(), 10_000);
