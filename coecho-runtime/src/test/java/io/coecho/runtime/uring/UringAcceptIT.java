@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -96,15 +97,12 @@ class UringAcceptIT {
         clients.add(connect());
         TcpStream first = Task.of(loop, "accept once", listener::accept).start().toFuture().get(10, TimeUnit.SECONDS);
         // Nobody calls accept now (an acceptor at its limit): the multishot is cancelled before the enter.
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (onLoop(listener::held)[1] != 0 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        assertEquals(0, onLoop(listener::held)[1], "no accept in flight while nobody accepts");
+        awaitInFlight(0, "no accept in flight while nobody accepts");
         for (int i = 0; i < 3; i++) {
             clients.add(connect()); // connected by the kernel, in the backlog
         }
-        Thread.sleep(200);
+        // Two loop turns: a completion for any of them (had an accept been armed) is dispatched by then.
+        onLoop(listener::held);
         assertEquals(0, onLoop(listener::held)[0], "accepted nothing while nobody asked");
         for (int i = 1; i <= 3; i++) {
             int k = i;
@@ -122,14 +120,14 @@ class UringAcceptIT {
         // An accept in flight and a waiter; then the loop is busy while 20 clients connect, so their
         // accepts come in one batch: the first goes to the waiter, the rest nobody asked for.
         Task<TcpStream> waiting = Task.of(loop, "accept", listener::accept).start();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (onLoop(listener::held)[1] != 1 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        awaitInFlight(1, "the accept armed for the waiter");
         int n = 20;
+        CountDownLatch connected = new CountDownLatch(1);
         loop.execute(() -> {
             try {
-                Thread.sleep(300); // the loop thread does not enter meanwhile
+                // The loop thread does not enter until every client has connected (the kernel completes
+                // the handshakes without us), so their accepts come in one batch.
+                connected.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -137,6 +135,7 @@ class UringAcceptIT {
         for (int i = 0; i < n; i++) {
             clients.add(connect());
         }
+        connected.countDown();
         TcpStream first = waiting.toFuture().get(10, TimeUnit.SECONDS);
         long[] held = onLoop(listener::held);
         if (UringTcpListener.MULTISHOT_ACCEPT) {
@@ -181,6 +180,15 @@ class UringAcceptIT {
         Socket s = new Socket();
         s.connect(listener.localAddress(), 10_000);
         return s;
+    }
+
+    /** Waits, loop turn by loop turn (no sleep) and within a bound, until the accepts in flight are {@code inFlight}. */
+    private void awaitInFlight(long inFlight, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (onLoop(listener::held)[1] != inFlight && System.nanoTime() - deadline < 0) {
+            // each probe is one turn of the loop
+        }
+        assertEquals(inFlight, onLoop(listener::held)[1], what);
     }
 
     private <T> T onLoop(Callable<T> body) throws Exception {
