@@ -15,10 +15,15 @@ import java.util.HashMap;
  * free it only when a garbage collection runs, which in a server that allocates almost nothing may be
  * never, so a burst of slow readers would leave its memory resident for good.
  *
+ * <p>The io_uring transport keeps one per loop too, for the buffers the kernel reads from and writes
+ * into while an operation is in flight: there a buffer is released only at its operation's
+ * completion, and the pool is closed only after the ring (the kernel writes into none of them then).
+ *
  * <p>Loop thread only, construction aside (the arenas are the loop thread's). Lifecycle: buffers are
- * made on demand; {@link #close()}, when the loop ends, frees every one, lent or not.
+ * made on demand; {@link #close()}, when the owner ends, frees every one, lent or not; a buffer
+ * released after that is no longer the pool's.
  */
-final class BufferPool {
+public final class BufferPool {
     private final int bufferSize;
     private final int maxIdle;
     private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
@@ -26,7 +31,7 @@ final class BufferPool {
     private final HashMap<MemorySegment, Arena> arenas = new HashMap<>();
     private int lent;
 
-    BufferPool(int bufferSize, int maxIdle) {
+    public BufferPool(int bufferSize, int maxIdle) {
         if (bufferSize <= 0) {
             throw new IllegalArgumentException("buffer size must be positive: " + bufferSize);
         }
@@ -55,7 +60,10 @@ final class BufferPool {
         if (free.size() < maxIdle) {
             free.addFirst(s);
         } else {
-            arenas.remove(s).close();
+            Arena arena = arenas.remove(s);
+            if (arena != null) { // null: released after close, already freed
+                arena.close();
+            }
         }
     }
 
@@ -65,12 +73,12 @@ final class BufferPool {
     }
 
     /** Buffers that exist now, lent or free: what the pool holds of native memory, in buffers. */
-    int allocated() {
+    public int allocated() {
         return arenas.size();
     }
 
-    /** Frees every buffer. The loop has ended: no coroutine of it runs again to use one. */
-    void close() {
+    /** Frees every buffer. Its owner has ended: nothing (no coroutine, no kernel operation) uses one again. */
+    public void close() {
         for (Arena arena : arenas.values()) {
             arena.close();
         }

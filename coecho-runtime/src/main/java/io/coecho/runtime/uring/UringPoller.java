@@ -3,6 +3,7 @@ package io.coecho.runtime.uring;
 import io.coecho.runtime.linux.Errno;
 import io.coecho.runtime.linux.NativeException;
 import io.coecho.runtime.linux.Syscalls;
+import io.coecho.runtime.reactor.BufferPool;
 import io.coecho.runtime.reactor.EventLoop;
 import io.coecho.runtime.reactor.Poller;
 import java.io.IOException;
@@ -29,7 +30,7 @@ import java.util.Set;
  *
  * <p>The provided buffer ring ({@link BufferRing}, group 0) that the streams' multishot recvs share,
  * unless -Dcoecho.uring.multishot=false or the kernel refuses it (then each read is a single-shot
- * recv into a buffer of {@link BufferStock}). Streams whose recv ended with ENOBUFS wait on a starved
+ * recv into a buffer of the poller's {@link BufferPool}). Streams whose recv ended with ENOBUFS wait on a starved
  * list; each buffer that comes back ({@link #recycle}) re-arms the first of them.
  *
  * <p>Cross-thread wake-up: a read of an eventfd kept armed; {@link #wakeup} writes to the eventfd.
@@ -56,7 +57,7 @@ final class UringPoller implements Poller {
     /** Used by other threads' wakeups only. */
     private final Syscalls wakeSys = new Syscalls();
     final Ring ring;
-    private final BufferStock buffers;
+    private final BufferPool buffers;
     /** null: multishot off (the property, or the kernel refused the ring). */
     private final BufferRing bufferRing;
     private final ArrayDeque<MultishotRecv> starved = new ArrayDeque<>();
@@ -101,7 +102,7 @@ final class UringPoller implements Poller {
         } catch (NativeException e) {
             throw new UncheckedIOException(e);
         }
-        this.buffers = new BufferStock((int) loop.scratch().byteSize(), 256);
+        this.buffers = new BufferPool((int) loop.scratch().byteSize(), 256);
         this.bufferRing = shape == null ? null : registerBufferRing(shape);
         Arena arena = Arena.ofAuto();
         this.wakeValue = arena.allocate(8, 8);
@@ -180,7 +181,7 @@ final class UringPoller implements Poller {
         return sys;
     }
 
-    BufferStock buffers() {
+    BufferPool buffers() {
         return buffers;
     }
 

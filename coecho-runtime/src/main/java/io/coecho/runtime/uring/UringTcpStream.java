@@ -7,6 +7,7 @@ import io.coecho.runtime.linux.NativeException;
 import io.coecho.runtime.linux.Syscalls;
 import io.coecho.runtime.net.PeerAddress;
 import io.coecho.runtime.net.TcpStream;
+import io.coecho.runtime.reactor.BufferPool;
 import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -57,7 +58,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     static final int READ_BUDGET = 16;
 
     private final UringPoller poller;
-    private final BufferStock stock;
+    private final BufferPool stock;
     private final Syscalls sys;
     final int fd;
     /** The multishot receiving side, or null: single-shot recvs into {@link #recvBuf}. */
@@ -129,7 +130,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         }
         if (recvBuf == null && !recv.inFlight && !recv.done && !eof) {
             recvBuf = stock.acquire();
-            long len = Math.min(dst.byteSize(), stock.size());
+            long len = Math.min(dst.byteSize(), stock.bufferSize());
             long sqe = poller.submit(recv, Ring.OP_RECV, fd);
             poller.ring.setAddr(sqe, recvBuf.address());
             poller.ring.setLen(sqe, (int) len);
@@ -272,7 +273,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             return;
         }
         MemorySegment from = src;
-        if (len <= stock.size()) {
+        if (len <= stock.bufferSize()) {
             sendBuf = stock.acquire();
             MemorySegment.copy(src, 0, sendBuf, 0, len);
             from = sendBuf.asSlice(0, len);
