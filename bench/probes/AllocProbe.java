@@ -25,7 +25,7 @@ public class AllocProbe {
             try (TcpStream s = l.accept()) {
                 MemorySegment buf = loop.scratch();
                 for (int n; (n = s.read(buf)) > 0; ) {
-                    s.write(buf.asSlice(0, n));
+                    s.write(buf, n);
                 }
             }
             return (Void) null;

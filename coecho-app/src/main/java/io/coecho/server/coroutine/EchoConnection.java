@@ -160,7 +160,7 @@ final class EchoConnection {
         if (watchdog != null) {
             writingSince = System.nanoTime();
         }
-        stream.write(buf.asSlice(0, n));
+        stream.write(buf, n);
         if (watchdog != null) {
             wrote();
         }

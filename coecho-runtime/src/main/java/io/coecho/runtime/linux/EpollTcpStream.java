@@ -7,6 +7,7 @@ import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.util.Objects;
 
 /**
  * A TCP connection on epoll. read and write try the syscall first and suspend only on EAGAIN (the
@@ -92,8 +93,8 @@ final class EpollTcpStream implements TcpStream {
     }
 
     @Override
-    public void write(MemorySegment src) throws IOException {
-        long len = src.byteSize();
+    public void write(MemorySegment src, long len) throws IOException {
+        Objects.checkFromIndexSize(0, len, src.byteSize());
         if (len == 0) {
             return;
         }
@@ -105,7 +106,7 @@ final class EpollTcpStream implements TcpStream {
         if (n < 0 && n != -Errno.EAGAIN) {
             throw new NativeException("send", (int) -n);
         }
-        writeBlocked(src, Math.max(n, 0));
+        writeBlocked(src.asSlice(0, len), Math.max(n, 0));
     }
 
     /**

@@ -35,7 +35,18 @@ public interface TcpStream extends AutoCloseable {
      * most the loop's buffer size: the stream copies what it could not send yet, so src may be the
      * loop's shared scratch buffer.
      */
-    void write(MemorySegment src) throws IOException;
+    default void write(MemorySegment src) throws IOException {
+        write(src, src.byteSize());
+    }
+
+    /**
+     * Writes src[0, length), as {@link #write(MemorySegment)} writes all of src: what an echo writes
+     * back after a read into the start of its buffer, without a slice of the buffer per write (an
+     * allocation on the hot path). The same rules for src apply.
+     *
+     * @throws IndexOutOfBoundsException if length is negative or larger than src
+     */
+    void write(MemorySegment src, long length) throws IOException;
 
     /** Shuts down the sending side (the peer reads EOF once it has read what was sent). */
     void shutdownOutput() throws IOException;

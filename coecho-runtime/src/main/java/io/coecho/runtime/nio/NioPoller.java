@@ -75,16 +75,20 @@ final class NioPoller implements Poller {
      * channel reads into and writes from without a copy.
      */
     ByteBuffer buffer(MemorySegment segment) {
-        if (segment == scratch) {
-            return scratchBuffer.clear();
-        }
-        // The echo writes back a slice of the scratch from its start: the scratch's own view, limited,
-        // instead of a new ByteBuffer per write (an allocation on every echo otherwise).
-        if (segment.address() == scratch.address() && segment.byteSize() <= scratch.byteSize()
+        return buffer(segment, segment.byteSize());
+    }
+
+    /**
+     * segment[0, length) as a ByteBuffer. For the loop's scratch buffer (which the echo reads into
+     * and writes back from) that is the scratch's own view, limited, instead of a new ByteBuffer per
+     * call: an allocation on every echo otherwise.
+     */
+    ByteBuffer buffer(MemorySegment segment, long length) {
+        if (segment.address() == scratch.address() && length <= scratch.byteSize()
                 && segment.scope().equals(scratch.scope())) {
-            return scratchBuffer.clear().limit((int) segment.byteSize());
+            return scratchBuffer.clear().limit((int) length);
         }
-        return segment.asByteBuffer();
+        return segment.asSlice(0, length).asByteBuffer();
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.Objects;
 
 /**
  * A TCP connection on a java.nio SocketChannel. read and write try the channel first and suspend only
@@ -79,17 +80,17 @@ final class NioTcpStream implements TcpStream {
     }
 
     @Override
-    public void write(MemorySegment src) throws IOException {
-        long len = src.byteSize();
+    public void write(MemorySegment src, long len) throws IOException {
+        Objects.checkFromIndexSize(0, len, src.byteSize());
         if (len == 0) {
             return;
         }
         reg.checkOpen();
-        int n = channel.write(reg.poller.buffer(src));
+        int n = channel.write(reg.poller.buffer(src, len));
         if (n == len) {
             return;
         }
-        writeBlocked(src, n);
+        writeBlocked(src.asSlice(0, len), n);
     }
 
     /**

@@ -12,6 +12,7 @@ import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.util.Objects;
 import java.nio.channels.ClosedChannelException;
 
 /**
@@ -241,8 +242,8 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     }
 
     @Override
-    public void write(MemorySegment src) throws IOException {
-        long len = src.byteSize();
+    public void write(MemorySegment src, long len) throws IOException {
+        Objects.checkFromIndexSize(0, len, src.byteSize());
         if (len == 0) {
             return;
         }
@@ -269,16 +270,16 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             if (n < 0 && n != -Errno.EAGAIN) {
                 throw new NativeException("send", (int) -n);
             }
-            writeRest(UnsentBytes.keep(poller.loop(), src, Math.max(n, 0)));
+            writeRest(UnsentBytes.keep(poller.loop(), src.asSlice(0, len), Math.max(n, 0)));
             return;
         }
-        MemorySegment from = src;
+        MemorySegment from = src; // its first len bytes: no slice per write, that is an allocation per echo
         if (len <= stock.bufferSize()) {
             sendBuf = stock.acquire();
             MemorySegment.copy(src, 0, sendBuf, 0, len);
-            from = sendBuf.asSlice(0, len);
+            from = sendBuf;
         }
-        int r = sendAndWait(from, LinuxConstants.MSG_DONTWAIT);
+        int r = sendAndWait(from, len, LinuxConstants.MSG_DONTWAIT);
         if (r == len) {
             releaseSend();
             return;
@@ -287,7 +288,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             releaseSend();
             throw new NativeException("send", -r);
         }
-        UnsentBytes unsent = UnsentBytes.keep(poller.loop(), from, Math.max(r, 0));
+        UnsentBytes unsent = UnsentBytes.keep(poller.loop(), from.asSlice(0, len), Math.max(r, 0));
         releaseSend();
         writeRest(unsent);
     }
@@ -302,7 +303,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             MemorySegment pending = unsent.bytes();
             long off = 0;
             while (off < pending.byteSize()) {
-                r = sendAndWait(pending.asSlice(off), 0);
+                r = sendAndWait(pending.asSlice(off), pending.byteSize() - off, 0);
                 if (r < 0 && r != -Errno.EAGAIN) {
                     throw new NativeException("send", -r);
                 }
@@ -317,10 +318,11 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         }
     }
 
-    private int sendAndWait(MemorySegment bytes, int flags) throws IOException {
+    /** One SEND of bytes[0, len), waited for: the count sent or -errno. */
+    private int sendAndWait(MemorySegment bytes, long len, int flags) throws IOException {
         long sqe = poller.submit(send, Ring.OP_SEND, fd);
         poller.ring.setAddr(sqe, bytes.address());
-        poller.ring.setLen(sqe, (int) Math.min(bytes.byteSize(), Integer.MAX_VALUE));
+        poller.ring.setLen(sqe, (int) Math.min(len, Integer.MAX_VALUE));
         poller.ring.setOpFlags(sqe, flags | LinuxConstants.MSG_NOSIGNAL);
         return ops.await(send);
     }
