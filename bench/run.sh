@@ -16,8 +16,9 @@
 #   --rounds N       rounds (default 3; 1 with --smoke)
 #   --client KIND    load generator: c (bench/peers/c/loadgen.c, default: cheap enough not to be the
 #                    bottleneck) or java (`coecho bench`, the product's own load generator)
-#   --servers LIST   comma list of: coecho-epoll coecho-epoll-alt coecho-epoll-alt2 coecho-uring coecho-uring-alt coecho-uring-alt2 coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty netty-uring asio
-#                    seed c-epoll c-uring (default: all but the -alt ones, which need COECHO_ALT*_JAVA_OPTS)
+#   --servers LIST   comma list of: coecho-epoll coecho-epoll-alt coecho-epoll-alt2 coecho-epoll-base coecho-uring coecho-uring-alt coecho-uring-alt2 coecho-uring-base coecho-uring-plain coecho-uring-nopf coecho-uring-ds coecho-nio coecho-vthreads coecho-threads netty netty-uring asio
+#                    seed c-epoll c-uring (default: all but the -alt ones, which need COECHO_ALT*_JAVA_OPTS,
+#                    and the -base ones, which need COECHO_BASE)
 #   --cases LIST     comma list of cN-SIZE[-pP]: N connections, SIZE bytes (32, 4k, ...), P messages in
 #                    flight per connection (default: c1,c100,c1000,c10000 x 32,4k, and c100-32-p16)
 #   --modes LIST     pinned (server on CPU 0, load generator on CPU 1) and/or shared (both on both
@@ -31,7 +32,10 @@
 #   --netns          run in a private network namespace (root; unshare -n, loopback only): no clash
 #                    with whatever else listens on the port on a shared machine
 # Environment: SERVER_JAVA_OPTS (Netty's JVM), COECHO_JAVA_OPTS (coecho's, via ./coecho),
-#              COECHO_ALT_JAVA_OPTS / COECHO_ALT2_JAVA_OPTS (added for coecho-epoll-alt / -alt2 and coecho-uring-alt / -alt2), LOADGEN_JAVA_OPTS, SEED_DIR (see build.sh).
+#              COECHO_ALT_JAVA_OPTS / COECHO_ALT2_JAVA_OPTS (added for coecho-epoll-alt / -alt2 and coecho-uring-alt / -alt2),
+#              COECHO_BASE (a checkout of another commit, for coecho-epoll-base / coecho-uring-base: a change measured
+#              against its parent in the same rounds; make one with `git worktree add /tmp/base HEAD~1`),
+#              LOADGEN_JAVA_OPTS, SEED_DIR (see build.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -86,9 +90,10 @@ IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a case_list <<<"$cases"
 IFS=, read -r -a mode_list <<<"$modes"
 for s in "${server_list[@]}"; do
-  [[ ",$all_servers,coecho-epoll-alt,coecho-epoll-alt2,coecho-uring-alt,coecho-uring-alt2," == *",$s,"* ]] \
-    || die "unknown server '$s' (one of $all_servers, coecho-epoll-alt, coecho-epoll-alt2, coecho-uring-alt, coecho-uring-alt2)"
+  [[ ",$all_servers,coecho-epoll-alt,coecho-epoll-alt2,coecho-uring-alt,coecho-uring-alt2,coecho-epoll-base,coecho-uring-base," == *",$s,"* ]] \
+    || die "unknown server '$s' (one of $all_servers, coecho-epoll-alt, coecho-epoll-alt2, coecho-uring-alt, coecho-uring-alt2, coecho-epoll-base, coecho-uring-base)"
   case "$s" in
+    coecho-*-base) [ -x "${COECHO_BASE:-}/coecho" ] || die "$s needs COECHO_BASE, a checkout with its launcher (git worktree add /tmp/base HEAD~1)" ;;
     coecho-*-alt) [ -n "${COECHO_ALT_JAVA_OPTS:-}" ] || die "$s needs COECHO_ALT_JAVA_OPTS (the JVM options it adds)" ;;
     coecho-*-alt2) [ -n "${COECHO_ALT2_JAVA_OPTS:-}" ] || die "$s needs COECHO_ALT2_JAVA_OPTS" ;;
   esac
@@ -155,7 +160,9 @@ json.dump({"timestamp": "$stamp", "git": os.popen("git -C '$root' describe --alw
            "cases": "$cases".split(","), "modes": "$modes".split(","),
            "coecho_java_opts": os.environ.get("COECHO_JAVA_OPTS", ""),
            "coecho_alt_java_opts": os.environ.get("COECHO_ALT_JAVA_OPTS", ""),
-           "coecho_alt2_java_opts": os.environ.get("COECHO_ALT2_JAVA_OPTS", "")}, open(sys.argv[1], "w"), indent=1)
+           "coecho_alt2_java_opts": os.environ.get("COECHO_ALT2_JAVA_OPTS", ""),
+           "coecho_base": os.popen("git -C '${COECHO_BASE:-/nonexistent}' describe --always --dirty 2>/dev/null").read().strip()},
+          open(sys.argv[1], "w"), indent=1)
 EOF
 
 # --- one case ---------------------------------------------------------------------------------
@@ -195,6 +202,9 @@ server_cmd() {
                            "${co[@]}" --transport io_uring) ;;
     coecho-uring-alt2) cmd=(env "COECHO_JAVA_OPTS=${COECHO_JAVA_OPTS:-} ${COECHO_ALT2_JAVA_OPTS}"
                             "${co[@]}" --transport io_uring) ;;
+    # The same server from another checkout (COECHO_BASE): this commit against its parent, alternating.
+    coecho-epoll-base) cmd=("$COECHO_BASE/coecho" "${co[@]:1}" --transport epoll) ;;
+    coecho-uring-base) cmd=("$COECHO_BASE/coecho" "${co[@]:1}" --transport io_uring) ;;
     coecho-nio) cmd=("${co[@]}" --transport nio) ;;
     coecho-vthreads) cmd=("${co[@]}" --engine virtual-threads) ;;
     coecho-threads) cmd=("${co[@]}" --engine threads) ;;

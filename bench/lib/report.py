@@ -27,7 +27,7 @@ EXTRA_COLUMNS = (["rounds", "client", "client_cpu_pct", "client_cpu_us_per_msg",
                  + [f"{f}_{end}" for f in FIGURES for end in ("min", "max")])
 ROUND_COLUMNS = ["round"] + COLUMNS[:16] + ["client", "client_cpu_pct", "client_cpu_us_per_msg", "loadavg", "errors", "ok", "loadgen_rc",
                                             "error_detail", "note"]
-ORDER = ["coecho-epoll", "coecho-epoll-alt", "coecho-epoll-alt2", "coecho-uring", "coecho-uring-alt", "coecho-uring-alt2", "coecho-uring-plain", "coecho-uring-nopf", "coecho-uring-ds", "coecho-nio", "coecho-vthreads", "coecho-threads", "netty", "netty-uring", "asio", "seed", "c-epoll", "c-uring"]
+ORDER = ["coecho-epoll", "coecho-epoll-alt", "coecho-epoll-alt2", "coecho-epoll-base", "coecho-uring", "coecho-uring-alt", "coecho-uring-alt2", "coecho-uring-base", "coecho-uring-plain", "coecho-uring-nopf", "coecho-uring-ds", "coecho-nio", "coecho-vthreads", "coecho-threads", "netty", "netty-uring", "asio", "seed", "c-epoll", "c-uring"]
 # A pinned load generator above this share of its core is the bottleneck, not the server.
 CLIENT_BOUND_PCT = 90.0
 
