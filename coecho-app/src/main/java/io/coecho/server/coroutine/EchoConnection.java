@@ -50,8 +50,8 @@ final class EchoConnection {
         private static final long serialVersionUID = 1L;
     };
 
-    /** Round trips in the first call of {@link #echoSome}; each later call does four times as many, up to the max. */
-    private static final int FIRST_ROUND_TRIPS = 64;
+    /** Round trips in the first call of {@link #echoSome} (see there); each later call does four times as many, up to the max. */
+    private static final int FIRST_ROUND_TRIPS = 1;
     private static final int MAX_ROUND_TRIPS = 1 << 16;
     /** headerRead: the server began draining while the header was awaited. */
     private static final int DRAINED = -2;
@@ -137,24 +137,25 @@ final class EchoConnection {
 
     /**
      * Up to count reads and their echoes; false once the peer has shut down its side. A method of its
-     * own, not the body of serve's loop, for the JIT's and the continuation's sake.
+     * own, not the body of serve's loop, for the JIT's and the continuation's sake: a suspended
+     * coroutine's frames stay what they were when they began (interpreted, or compiled at some tier)
+     * until they return, and while any of them is interpreted, every suspension and resumption of
+     * that coroutine takes the continuation's slow path.
      *
-     * <p>serve's frame lives as long as the connection, and a frame that began in the interpreter
-     * reaches optimised code only by on-stack replacement, one frame at a time, which with thousands
-     * of connections takes minutes; meanwhile every suspension of such a coroutine takes the
-     * continuation's slow path. A method called again and again is compiled normally, and new calls
-     * use the optimised code: so the first call returns after a few dozen round trips.
+     * <p>serve's frame lives as long as the connection; echoSome's returns every so often, so the
+     * next call runs the JIT's newest code. But a return to serve also costs the connection a new
+     * stack chunk (about 900 bytes: serve's frame comes back from a chunk the collector has moved,
+     * which the next suspension cannot reuse), and at 10,000 connections returns every 64 round trips
+     * kept G1's young collections going; each collection moves every live chunk, and each moved
+     * chunk costs its connection a slow thaw and yet another chunk. So the calls grow fourfold, from
+     * 1 round trip to {@link #MAX_ROUND_TRIPS}: in steady state an echo allocates nothing.
      *
-     * <p>But a return to serve costs the connection a new stack chunk (about 900 bytes): serve's
-     * frame comes back from a chunk the collector has moved, which the next suspension cannot reuse.
-     * And a young collection moves every live chunk, after which each active connection takes the
-     * slow path once and allocates a new one: at 10,000 connections that is about 9 MB, as much as
-     * G1's young generation here, so the collections it causes can go on causing each other. With a
-     * return every 64 round trips that cycle never stopped (a collection every 1 to 4 s, one
-     * suspension in three on the slow path, 6 % of the server's CPU). So each call does four times
-     * as many round trips as the last, up to {@link #MAX_ROUND_TRIPS}: compiled within a few calls
-     * even at one connection, and in steady state an echo allocates nothing, so no collection
-     * starts the cycle.
+     * <p>Why the first call does a single round trip: the JIT compiles this method once thousands
+     * of first calls have begun. Had none of them ended yet, the loop's exit would look unreachable
+     * and the compiled code would trap there, sending every connection's next call back to the
+     * interpreter for a whole (by then long) batch: measured at 10,000 connections with a first
+     * batch of 64 and of 4 (10,000 deoptimisations, 6-7 % of the CPU on the slow path). A first
+     * call that ends at once puts the exit in the profile before the compiler looks.
      */
     private boolean echoSome(MemorySegment buf, int count) throws IOException {
         for (int i = 0; i < count; i++) {
