@@ -116,6 +116,14 @@ public final class Coroutine {
         }
     }
 
+    /**
+     * Loads this coroutine's state and its continuation's, and returns something of them: for a
+     * poller that warms the cache for a batch of wake-ups before it runs them. Loop thread.
+     */
+    public int warm() {
+        return state + (frame.owner == this ? 1 : 0);
+    }
+
     public EventLoop loop() {
         return loop;
     }

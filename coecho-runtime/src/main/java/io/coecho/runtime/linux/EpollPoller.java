@@ -161,6 +161,9 @@ final class EpollPoller implements Poller {
 
     @Override
     public void dispatch(int n) {
+        if (n > 1) {
+            warm(n);
+        }
         for (int i = 0; i < n; i++) {
             long base = (long) i * EVENT_SIZE;
             int ev = events.get(ValueLayout.JAVA_INT_UNALIGNED, base);
@@ -181,6 +184,31 @@ final class EpollPoller implements Poller {
                 }
             }
         }
+    }
+
+    /** Sink for {@link #warm}'s loads, so that the JIT keeps them. */
+    private int warmth;
+
+    /**
+     * Loads, for every event of the batch, the objects its dispatch will touch first (the
+     * registration, the waiting coroutine and its continuation), before dispatching any: with
+     * thousands of connections they are cold, and loads of different events do not depend on each
+     * other, so the processor overlaps their cache misses here instead of taking them one by one
+     * between system calls.
+     */
+    private void warm(int n) {
+        int sum = 0;
+        EpollRegistration[] table = byFd;
+        for (int i = 0; i < n; i++) {
+            int fd = (int) events.get(ValueLayout.JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + DATA_OFFSET);
+            if (fd >= 0 && fd < table.length) {
+                EpollRegistration reg = table[fd];
+                if (reg != null) {
+                    sum += reg.warm();
+                }
+            }
+        }
+        warmth += sum;
     }
 
     @Override

@@ -74,6 +74,12 @@ final class EpollRegistration {
         }
     }
 
+    /** Touches what {@link #ready} will: see EpollPoller's warm. */
+    int warm() {
+        Coroutine r = reader;
+        return r == null ? generation : r.warm();
+    }
+
     void checkOpen() throws ClosedChannelException {
         if (closed) {
             throw new ClosedChannelException();
