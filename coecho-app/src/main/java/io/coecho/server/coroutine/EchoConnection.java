@@ -3,6 +3,7 @@ package io.coecho.server.coroutine;
 import io.coecho.runtime.coro.Coroutine;
 import io.coecho.runtime.net.Disconnects;
 import io.coecho.runtime.net.TcpStream;
+import io.coecho.runtime.reactor.LoopStats;
 import io.coecho.runtime.timer.Timer;
 import io.coecho.server.LogField;
 import io.coecho.server.ServerConfig;
@@ -168,15 +169,22 @@ final class EchoConnection {
         return true;
     }
 
-    /** Writes back buf[0, n), counted and timed. */
+    /**
+     * Writes back buf[0, n), counted and timed. One clock read per echo: the write's start, which is
+     * also its end unless the write waited, that is unless the loop turned meanwhile (a write that
+     * waits resumes in a later turn); only then is the clock read again.
+     */
     private void echo(MemorySegment buf, int n) throws IOException {
         worker.bytesIn += n;
-        if (watchdog != null) {
-            writingSince = System.nanoTime();
-        }
-        stream.write(buf, n);
-        if (watchdog != null) {
-            wrote();
+        if (watchdog == null) {
+            stream.write(buf, n);
+        } else {
+            LoopStats stats = worker.loop.stats();
+            long turn = stats.turns();
+            long start = System.nanoTime();
+            writingSince = start;
+            stream.write(buf, n);
+            wrote(stats.turns() == turn ? start : System.nanoTime());
         }
         worker.bytesOut += n;
     }
@@ -439,12 +447,14 @@ final class EchoConnection {
      * always followed by its echo, so this stamp covers it). If the watchdog looked while the write
      * waited, it moved on to the write deadline, which may lie far beyond the idle deadline that
      * counts from now: bring it back. Loop thread, on the hot path: no allocation.
+     *
+     * <p>now is a clock read of this echo's own (see echo), not a time cached per loop turn (tried):
+     * a stall inside a turn (SIGSTOP, a long GC pause) would date this echo before the stall, and the
+     * watchdog would then reap a connection that had just been served (ProcessPauseIT failed so on
+     * io_uring).
      */
-    private void wrote() {
-        // A clock read of its own, not a time cached per loop turn (tried): a stall inside a turn
-        // (SIGSTOP, a long GC pause) would date this echo before the stall, and the watchdog would
-        // then reap a connection that had just been served (ProcessPauseIT failed so on io_uring).
-        lastActive = System.nanoTime();
+    private void wrote(long now) {
+        lastActive = now;
         writingSince = 0;
         if (watchedWrite) {
             watchedWrite = false;
