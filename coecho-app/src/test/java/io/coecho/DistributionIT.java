@@ -116,7 +116,7 @@ class DistributionIT {
         Command repository = Command.run(WAIT, printFlags.andThen(env -> env.put("JAVA_HOME", System.getProperty("java.home"))),
                 List.of(Packages.root().resolve("coecho").toString(), "--version")).ok("./coecho --version");
         String flags = packaged.stdout().lines().findFirst().orElse("");
-        for (String option : List.of("-XX:+UseG1GC", "-XX:InitialHeapSize=16777216",
+        for (String option : List.of("-XX:+UseG1GC", "-XX:G1HeapRegionSize=1048576", "-XX:InitialHeapSize=16777216",
                 "-XX:MaxRAMPercentage=25", "-XX:TrimNativeHeapInterval=1000", "-XX:+ExitOnOutOfMemoryError",
                 "-XX:ThreadStackSize=512")) {
             assertTrue(flags.contains(option), option + " in " + flags);
