@@ -106,16 +106,16 @@ final class EpollTcpStream implements TcpStream {
         if (n < 0 && n != -Errno.EAGAIN) {
             throw new NativeException("send", (int) -n);
         }
-        writeBlocked(src.asSlice(0, len), Math.max(n, 0));
+        writeBlocked(src, Math.max(n, 0), len);
     }
 
     /**
-     * The socket took only part of src: keep what is left (copied into a pooled buffer when it
+     * The socket took only part of src[0, len): keep what is left (copied into a pooled buffer when it
      * fits, so that src may be shared scratch) and send it as the socket drains. While we wait here
      * this connection reads nothing more: the echo's back-pressure.
      */
-    private void writeBlocked(MemorySegment src, long sent) throws IOException {
-        try (UnsentBytes unsent = UnsentBytes.keep(loop, src, sent)) {
+    private void writeBlocked(MemorySegment src, long sent, long len) throws IOException {
+        try (UnsentBytes unsent = UnsentBytes.keep(loop, src, sent, len)) {
             MemorySegment pending = unsent.bytes();
             long remaining = pending.byteSize();
             long off = 0;

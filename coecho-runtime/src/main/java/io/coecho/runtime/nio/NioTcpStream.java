@@ -90,16 +90,16 @@ final class NioTcpStream implements TcpStream {
         if (n == len) {
             return;
         }
-        writeBlocked(src.asSlice(0, len), n);
+        writeBlocked(src, n, len);
     }
 
     /**
-     * The socket took only part of src: keep what is left (copied into a pooled buffer when it
+     * The socket took only part of src[0, len): keep what is left (copied into a pooled buffer when it
      * fits, so that src may be shared scratch) and send it as the socket drains. While we wait here
      * this connection reads nothing more: the echo's back-pressure.
      */
-    private void writeBlocked(MemorySegment src, long sent) throws IOException {
-        try (UnsentBytes unsent = UnsentBytes.keep(loop, src, sent)) {
+    private void writeBlocked(MemorySegment src, long sent, long len) throws IOException {
+        try (UnsentBytes unsent = UnsentBytes.keep(loop, src, sent, len)) {
             ByteBuffer out = unsent.bytes().asByteBuffer();
             while (out.hasRemaining()) {
                 // Write interest is armed for this wait only: a socket is almost always writable,

@@ -27,12 +27,12 @@ public final class UnsentBytes implements AutoCloseable {
         stats.writesWaiting++;
     }
 
-    /** Keeps src from offset sent on, for a write on loop that must wait. */
-    public static UnsentBytes keep(EventLoop loop, MemorySegment src, long sent) {
-        long remaining = src.byteSize() - sent;
+    /** Keeps src[sent, end), the rest of a write of src[0, end) on loop that must wait. */
+    public static UnsentBytes keep(EventLoop loop, MemorySegment src, long sent, long end) {
+        long remaining = end - sent;
         BufferPool pool = loop.buffers();
         if (remaining > pool.bufferSize()) {
-            return new UnsentBytes(loop, null, src.asSlice(sent));
+            return new UnsentBytes(loop, null, src.asSlice(sent, remaining));
         }
         MemorySegment spill = pool.acquire();
         MemorySegment.copy(src, sent, spill, 0, remaining);

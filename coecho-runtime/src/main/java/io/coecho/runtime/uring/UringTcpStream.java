@@ -12,8 +12,8 @@ import io.coecho.runtime.reactor.UnsentBytes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
-import java.util.Objects;
 import java.nio.channels.ClosedChannelException;
+import java.util.Objects;
 
 /**
  * A TCP connection on io_uring: a read takes what its multishot recv queued ({@link MultishotRecv},
@@ -270,7 +270,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             if (n < 0 && n != -Errno.EAGAIN) {
                 throw new NativeException("send", (int) -n);
             }
-            writeRest(UnsentBytes.keep(poller.loop(), src.asSlice(0, len), Math.max(n, 0)));
+            writeRest(UnsentBytes.keep(poller.loop(), src, Math.max(n, 0), len));
             return;
         }
         MemorySegment from = src; // its first len bytes: no slice per write, that is an allocation per echo
@@ -288,7 +288,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             releaseSend();
             throw new NativeException("send", -r);
         }
-        UnsentBytes unsent = UnsentBytes.keep(poller.loop(), from.asSlice(0, len), Math.max(r, 0));
+        UnsentBytes unsent = UnsentBytes.keep(poller.loop(), from, Math.max(r, 0), len);
         releaseSend();
         writeRest(unsent);
     }
