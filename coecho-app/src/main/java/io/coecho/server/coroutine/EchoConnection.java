@@ -473,8 +473,17 @@ final class EchoConnection {
             }
             return;
         }
-        if (writingSince != 0) {
-            if (worker.writeTimeoutNanos > 0 && now - writingSince >= worker.writeTimeoutNanos) {
+        // An echo the stream queued (io_uring) that then had to wait for the peer is a write that
+        // waits since it was queued, which is when its echo stamped lastActive.
+        boolean queuedWait = writingSince == 0 && stream.writeWaiting();
+        if (watchedWrite && writingSince == 0 && !queuedWait) {
+            // A queued wait ended with no echo since (wrote() would have seen it): idleness counts from now.
+            watchedWrite = false;
+            lastActive = now;
+        }
+        long writing = queuedWait ? lastActive : writingSince;
+        if (writing != 0) {
+            if (worker.writeTimeoutNanos > 0 && now - writing >= worker.writeTimeoutNanos) {
                 worker.writeTimeouts++;
                 closeBy("write timeout");
                 return;
@@ -487,10 +496,14 @@ final class EchoConnection {
             return;
         }
         // Next look: exactly when this connection could expire, or a period from now if the
-        // timeout that applies is off (the other may start to apply meanwhile).
+        // timeout that applies is off (the other may start to apply meanwhile). A queued wait's end
+        // is seen only by a look, so it is looked at within a period.
         long next;
-        if (writingSince != 0) {
-            next = worker.writeTimeoutNanos > 0 ? writingSince + worker.writeTimeoutNanos : now + worker.watchdogPeriodNanos;
+        if (writing != 0) {
+            next = worker.writeTimeoutNanos > 0 ? writing + worker.writeTimeoutNanos : now + worker.watchdogPeriodNanos;
+            if (queuedWait) {
+                next = Math.min(next, now + worker.watchdogPeriodNanos);
+            }
         } else {
             next = worker.idleTimeoutNanos > 0 ? lastActive + worker.idleTimeoutNanos : now + worker.watchdogPeriodNanos;
         }

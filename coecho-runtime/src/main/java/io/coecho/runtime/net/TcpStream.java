@@ -34,6 +34,13 @@ public interface TcpStream extends AutoCloseable {
      * an error; it just means waiting. src need not outlive the call's first suspension if it is at
      * most the loop's buffer size: the stream copies what it could not send yet, so src may be the
      * loop's shared scratch buffer.
+     *
+     * <p>A transport may queue a write of at most the loop's buffer size and return before the
+     * kernel has its bytes (io_uring: the send goes out in the loop's next enter, and the writer is
+     * not resumed for its completion). Such a write still behaves as one that waited: its bytes go
+     * out before anything written later and before {@link #shutdownOutput}; if the socket cannot take
+     * them all, the next read or write waits until it has (nothing more is read meanwhile), and
+     * {@link #writeWaiting} says so; a failure is thrown by that next call.
      */
     default void write(MemorySegment src) throws IOException {
         write(src, src.byteSize());
@@ -48,13 +55,27 @@ public interface TcpStream extends AutoCloseable {
      */
     void write(MemorySegment src, long length) throws IOException;
 
+    /**
+     * Whether a write that has returned (a queued one, see {@link #write(MemorySegment)}) still waits
+     * for the peer to make room: for a write timeout, which applies to it as to a write that waits
+     * in the call. Not for hot paths. False on transports that never queue.
+     */
+    default boolean writeWaiting() {
+        return false;
+    }
+
     /** Shuts down the sending side (the peer reads EOF once it has read what was sent). */
     void shutdownOutput() throws IOException;
 
     /** The peer's address (looked up on demand; not for hot paths). */
     InetSocketAddress remoteAddress();
 
-    /** Closes the socket, waking any coroutine that waits on it with an exception. Idempotent. */
+    /**
+     * Closes the socket, waking any coroutine that waits on it with an exception. Idempotent. Never
+     * waits: after a queued write (see {@link #write(MemorySegment)}) the close sends what the socket
+     * takes at once and drops what a full socket refused; an orderly end calls {@link #shutdownOutput}
+     * first, which waits for every byte.
+     */
     @Override
     void close();
 

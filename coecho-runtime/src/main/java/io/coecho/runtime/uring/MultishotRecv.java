@@ -74,8 +74,11 @@ final class MultishotRecv {
 
     /** Reads queued bytes into dst, arming the recv and suspending while there are none. */
     int read(MemorySegment dst) throws IOException {
-        paused = false;
         while (true) {
+            // A queued write that the socket did not take whole is finished first: nothing more is
+            // read while an echo waits for the peer (it pauses this recv meanwhile).
+            stream.finishWaitingWrite();
+            paused = false;
             int n = takeQueued(dst);
             if (n != 0) {
                 return n;
@@ -245,6 +248,13 @@ final class MultishotRecv {
 
     boolean reading() {
         return op.waiter != null;
+    }
+
+    /** A queued write came back short: the waiting reader, if any, goes to finish it. */
+    void wakeReader() {
+        if (op.waiter != null) {
+            op.waiter.wake();
+        }
     }
 
     /** The stream closed: every queued buffer goes back, the spill is dropped. */

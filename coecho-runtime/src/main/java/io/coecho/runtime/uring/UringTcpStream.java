@@ -18,25 +18,33 @@ import java.util.Objects;
 /**
  * A TCP connection on io_uring: a read takes what its multishot recv queued ({@link MultishotRecv},
  * armed while the connection reads, filling buffers of the loop's shared {@link BufferRing}) and
- * suspends while nothing is queued; write submits a SEND and suspends until the kernel took every
- * byte. At most one recv and one send are in flight.
+ * suspends while nothing is queued; a write copies its bytes to a stock buffer, submits a SEND and
+ * returns (queued: see below). At most one recv and one send are in flight.
  *
  * <p>With -Dcoecho.uring.multishot=false (or no buffer ring), each read is a single-shot RECV: the
  * kernel fills a recv buffer after the reader suspended, so the recv goes into a buffer of the
  * poller's stock and is copied out to the caller's (which may be the loop's shared scratch); that
- * buffer is held while the connection waits, so memory follows connections, not data. A send is
- * copied to a stock buffer before it is submitted, for the same reason. A buffer goes back only at
- * its op's completion, also when the caller gave up waiting (a timeout, a close).
+ * buffer is held while the connection waits, so memory follows connections, not data. A buffer goes
+ * back only at its op's completion, also when the caller gave up waiting (a timeout, a close).
  *
  * <p>Why copy out of the ring buffer rather than hand it to the caller: the contract stays "fill my
  * segment" for every transport, the copy is one memcpy of what a syscall just moved, and a handed-out
  * buffer would need a release call that every caller must get right or drain the shared ring.
  *
- * <p>Back-pressure as on epoll: the first send carries MSG_DONTWAIT, so a full socket buffer comes
- * back as EAGAIN or a short count; only then is the write a wait ({@link UnsentBytes}: counted in the
- * loop's stats) and the rest is sent without it. The echo loop reads nothing more meanwhile, and
- * the multishot recv is cancelled ({@link MultishotRecv#pause}): see there for why a slow reader
- * holds bounded memory.
+ * <p>Queued writes (multishot reads, at most a stock buffer: every echo): the writer is not resumed
+ * for its SEND's completion, which would be a second suspension per echo (the first is the read's).
+ * The bytes are copied before anything can suspend, since src may be the loop's scratch. The SEND
+ * carries MSG_DONTWAIT: a socket that takes it whole ends the write in {@link #completed}, and the
+ * coroutine never hears of it. A full socket comes back as EAGAIN or a short count; then the write is
+ * finished by the coroutine's next call, as if it had waited in it: the next write (one write at a
+ * time, so sends never overtake each other), {@link #shutdownOutput} (the FIN goes last), or the next
+ * read, which a short completion wakes for that. Finishing is what a blocked write on epoll does: the
+ * rest is kept ({@link UnsentBytes}, counted in the loop's stats) and sent without MSG_DONTWAIT, the
+ * multishot recv is cancelled meanwhile ({@link MultishotRecv#pause}: see there for why a slow reader
+ * holds bounded memory), and {@link #writeWaiting} tells the application's write timeout. A close
+ * right after a queued write still sends it: the SEND is ahead of the close's cancel in the same
+ * enter; only what a full socket refused is dropped, as a reset drops it. A write larger than a stock
+ * buffer sends from the caller's memory and waits in the call.
  *
  * <p>Close: cancel first, close the fd after the last completion. The fd number stays ours until
  * then, so no completion and no cancel can ever touch a socket that took the number later
@@ -55,6 +63,12 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
      */
     static final boolean DIRECT_SEND = Boolean.parseBoolean(System.getProperty("coecho.uring.directSend", "false"));
 
+    /**
+     * Writes of at most a stock buffer are queued (see write) with multishot reads on; measured
+     * against waiting for each send's completion (-Dcoecho.uring.queueWrites=false).
+     */
+    static final boolean QUEUE_WRITES = Boolean.parseBoolean(System.getProperty("coecho.uring.queueWrites", "true"));
+
     /** readNow calls in a row before it yields its turn, as on epoll. */
     static final int READ_BUDGET = 16;
 
@@ -72,13 +86,24 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     private MemorySegment recvBuf;
     private int recvPos;
     private int recvLimit;
-    /** Owned by the send in flight: a stock buffer, or the rest of a blocked write. */
+    /** The stock buffer a write was copied to, held until its send is done. */
     private MemorySegment sendBuf;
-    private UnsentBytes abandonedUnsent;
+    /**
+     * A write is under way: its send in flight, or its result not yet handled. It sends
+     * sendBytes[sendOff, sendEnd): sendBuf, the caller's own source (borrowed: larger than a stock
+     * buffer), or the unsent rest.
+     */
+    private boolean sending;
+    private MemorySegment sendBytes;
+    private long sendOff;
+    private long sendEnd;
+    private boolean borrowed;
+    /** The rest of a write that the socket did not take at once: it waits for the peer. */
+    private UnsentBytes unsent;
     private final SocketOps ops;
     private boolean eof;
     private int readsInRow;
-    /** A write gave up (timeout, close) while its send was in flight: the completion cleans up. */
+    /** A write of the caller's own memory gave up (a timeout) while its send was in flight. */
     private boolean sendAbandoned;
 
     UringTcpStream(UringPoller poller, int fd) throws ClosedChannelException {
@@ -248,83 +273,166 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             return;
         }
         checkOpen();
-        if (send.inFlight) {
+        if (sendAbandoned) {
             throw new java.io.IOException("an earlier write on " + this + " was abandoned in flight");
         }
-        try {
-            writeAll(src, len);
-        } finally {
-            if (send.inFlight) {
-                sendAbandoned = true; // the kernel may still read sendBuf: it goes back at the completion
+        MemorySegment copy = null;
+        if (len <= stock.bufferSize() && (sending || !DIRECT_SEND)) {
+            // Copied before anything may suspend: src may be the loop's scratch, which the loop's
+            // other coroutines read into while this one waits (for the last write, or this one's).
+            copy = stock.acquire();
+            MemorySegment.copy(src, 0, copy, 0, len);
+        }
+        if (sending) {
+            try {
+                finishWrite(); // one write at a time: the last one is done before this one starts
+            } catch (IOException | RuntimeException e) {
+                if (copy != null) {
+                    stock.release(copy);
+                }
+                throw e;
             }
         }
-    }
-
-    private void writeAll(MemorySegment src, long len) throws IOException {
         if (DIRECT_SEND) {
-            // send(2) first, as on epoll: no suspension, no copy when the socket takes it all.
-            long n = sys.send(fd, src, len);
-            if (n == len) {
+            try {
+                sendDirect(copy != null ? copy : src, len);
+            } finally {
+                if (copy != null) {
+                    stock.release(copy); // what waits was copied again (UnsentBytes), or is the caller's
+                }
+            }
+            return;
+        }
+        if (copy != null) {
+            sendBuf = copy;
+            startSend(copy, len, false);
+            if (multishot != null && QUEUE_WRITES) {
+                // Queued: the send goes out in this turn's enter and the coroutine goes on (to its
+                // next read, as a rule) without waiting for the completion; completed() ends a send
+                // that the socket took whole, and a short one is finished by the next call.
                 return;
             }
-            if (n < 0 && n != -Errno.EAGAIN) {
-                throw new NativeException("send", (int) -n);
-            }
-            writeRest(UnsentBytes.keep(poller.loop(), src, Math.max(n, 0), len));
-            return;
+        } else {
+            startSend(src, len, true);
         }
-        MemorySegment from = src; // its first len bytes: no slice per write, that is an allocation per echo
-        if (len <= stock.bufferSize()) {
-            sendBuf = stock.acquire();
-            MemorySegment.copy(src, 0, sendBuf, 0, len);
-            from = sendBuf;
-        }
-        int r = sendAndWait(from, len, LinuxConstants.MSG_DONTWAIT);
-        if (r == len) {
-            releaseSend();
-            return;
-        }
-        if (r < 0 && r != -Errno.EAGAIN) {
-            releaseSend();
-            throw new NativeException("send", -r);
-        }
-        UnsentBytes unsent = UnsentBytes.keep(poller.loop(), from, Math.max(r, 0), len);
-        releaseSend();
-        writeRest(unsent);
+        finishWrite();
     }
 
-    /** The blocked rest of a write: ring SENDs without MSG_DONTWAIT until the socket took it all. */
-    private void writeRest(UnsentBytes unsent) throws IOException {
+    /** send(2) first, as on epoll: no suspension, no copy when the socket takes it all. */
+    private void sendDirect(MemorySegment src, long len) throws IOException {
+        long n = sys.send(fd, src, len);
+        if (n == len) {
+            return;
+        }
+        if (n < 0 && n != -Errno.EAGAIN) {
+            throw new NativeException("send", (int) -n);
+        }
+        writeRest(UnsentBytes.keep(poller.loop(), src, Math.max(n, 0), len));
+    }
+
+    /**
+     * A SEND of bytes[0, len) with MSG_DONTWAIT, so that a full socket comes back as EAGAIN or a
+     * short count; borrowed: bytes are the caller's and must not be read after write returns.
+     */
+    private void startSend(MemorySegment bytes, long len, boolean borrowed) {
+        sending = true;
+        sendBytes = bytes;
+        sendOff = 0;
+        sendEnd = len;
+        this.borrowed = borrowed;
+        submitSend(LinuxConstants.MSG_DONTWAIT);
+    }
+
+    /** SENDs sendBytes[sendOff, sendEnd); without MSG_DONTWAIT the kernel waits for room itself. */
+    private void submitSend(int flags) {
+        long sqe = poller.submit(send, Ring.OP_SEND, fd);
+        poller.ring.setAddr(sqe, sendBytes.address() + sendOff);
+        poller.ring.setLen(sqe, (int) Math.min(sendEnd - sendOff, Integer.MAX_VALUE));
+        poller.ring.setOpFlags(sqe, flags | LinuxConstants.MSG_NOSIGNAL);
+    }
+
+    /**
+     * Waits until the write under way is done: its send's completion, then the rest that the socket
+     * did not take, sent (without MSG_DONTWAIT) while reading is paused, as a blocked write on epoll
+     * reads nothing more. Throws the send's error. Interrupted (a timeout, a drain), the write stays
+     * under way and the next call goes on with it; a borrowed source cannot wait for that (the caller
+     * may reuse it), so that write is abandoned.
+     */
+    private void finishWrite() throws IOException {
+        boolean done = false;
+        try {
+            while (true) {
+                int r = ops.await(send);
+                if (r < 0 && r != -Errno.EAGAIN) {
+                    endWrite();
+                    done = true;
+                    throw new NativeException("send", -r);
+                }
+                sendOff += Math.max(r, 0);
+                if (sendOff == sendEnd) {
+                    endWrite();
+                    done = true;
+                    return;
+                }
+                if (unsent == null) {
+                    // The socket is full: the rest waits for the peer, in a buffer of its own if it
+                    // fits one (counted in the loop's stats as a waiting write), and nothing more is
+                    // read meanwhile.
+                    unsent = UnsentBytes.keep(poller.loop(), sendBytes, sendOff, sendEnd);
+                    releaseSend();
+                    sendBytes = unsent.bytes();
+                    sendOff = 0;
+                    sendEnd = sendBytes.byteSize();
+                    if (multishot != null) {
+                        multishot.pause();
+                    }
+                }
+                submitSend(0);
+            }
+        } finally {
+            if (!done && sending && borrowed && send.inFlight) {
+                sendAbandoned = true; // the kernel may still read the caller's memory: the completion cleans up
+            }
+        }
+    }
+
+    /** The write under way is over (sent, or failed): its buffers go back. */
+    private void endWrite() {
+        sending = false;
+        sendBytes = null;
+        borrowed = false;
+        releaseSend();
+        if (unsent != null) {
+            unsent.close();
+            unsent = null;
+        }
+    }
+
+    /** For a read: a queued write that the socket did not take whole is finished first. */
+    void finishWaitingWrite() throws IOException {
+        if (sending && !send.inFlight) {
+            finishWrite();
+        }
+    }
+
+    @Override
+    public boolean writeWaiting() {
+        return sending && (unsent != null || !send.inFlight);
+    }
+
+    /** The blocked rest of a write (direct sends): ring SENDs without MSG_DONTWAIT until the socket took it all. */
+    private void writeRest(UnsentBytes rest) throws IOException {
+        sending = true;
+        borrowed = true; // it may be a slice of the caller's source
+        unsent = rest;
+        sendBytes = rest.bytes();
+        sendOff = 0;
+        sendEnd = sendBytes.byteSize();
         if (multishot != null) {
             multishot.pause();
         }
-        int r;
-        try {
-            MemorySegment pending = unsent.bytes();
-            long off = 0;
-            while (off < pending.byteSize()) {
-                r = sendAndWait(pending.asSlice(off), pending.byteSize() - off, 0);
-                if (r < 0 && r != -Errno.EAGAIN) {
-                    throw new NativeException("send", -r);
-                }
-                off += Math.max(r, 0);
-            }
-        } finally {
-            if (send.inFlight) {
-                abandonedUnsent = unsent;
-            } else {
-                unsent.close();
-            }
-        }
-    }
-
-    /** One SEND of bytes[0, len), waited for: the count sent or -errno. */
-    private int sendAndWait(MemorySegment bytes, long len, int flags) throws IOException {
-        long sqe = poller.submit(send, Ring.OP_SEND, fd);
-        poller.ring.setAddr(sqe, bytes.address());
-        poller.ring.setLen(sqe, (int) Math.min(len, Integer.MAX_VALUE));
-        poller.ring.setOpFlags(sqe, flags | LinuxConstants.MSG_NOSIGNAL);
-        return ops.await(send);
+        submitSend(0);
+        finishWrite();
     }
 
     private void releaseSend() {
@@ -342,13 +450,15 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         } else if (op == send && (closed || sendAbandoned)) {
             sendAbandoned = false;
             send.take();
-            if (sendBuf != null) {
-                stock.release(sendBuf);
-                sendBuf = null;
-            }
-            if (abandonedUnsent != null) {
-                abandonedUnsent.close();
-                abandonedUnsent = null;
+            endWrite();
+        } else if (op == send && sending && send.waiter == null && !send.inFlight) {
+            // A queued write's send, and nobody waits for it: taken whole, the write ends here;
+            // otherwise the reader (if one waits) is woken to finish it (finishWaitingWrite).
+            if (send.res == sendEnd - sendOff) {
+                send.take();
+                endWrite();
+            } else if (multishot != null) {
+                multishot.wakeReader();
             }
         } else if (op == recv && closed) {
             recv.take();
@@ -364,6 +474,9 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     @Override
     public void shutdownOutput() throws IOException {
         checkOpen();
+        if (sending) {
+            finishWrite(); // the FIN goes after every byte written
+        }
         int r = sys.shutdown(fd, LinuxConstants.SHUT_WR);
         if (r < 0 && r != -Errno.ENOTCONN) {
             throw new NativeException("shutdown", -r);
@@ -396,9 +509,12 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         if (multishot != null) {
             multishot.discard(); // queued ring buffers go back now, spilled bytes are dropped
         }
+        if (sending && !send.inFlight) {
+            endWrite(); // a queued write's short result, never finished: its buffers go back now
+        }
         ops.close(() -> {
             releaseRecv();
-            releaseSend();
+            endWrite();
         });
     }
 

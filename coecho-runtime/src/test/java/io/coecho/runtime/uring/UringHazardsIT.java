@@ -174,6 +174,64 @@ class UringHazardsIT {
         }
     }
 
+    /**
+     * A queued write (the writer goes on before its SEND completes) that the socket could not take
+     * whole: the writer's next read must send the rest first, reading nothing meanwhile, or the peer
+     * never gets it. The writer refills the loop's scratch before each write, as an echo does, so a
+     * write that kept the caller's buffer instead of a copy would send the wrong bytes.
+     */
+    @Test
+    void aQueuedWriteTheSocketCouldNotTakeWholeIsFinishedByTheNextRead() throws Exception {
+        try (Socket client = new Socket()) {
+            client.setReceiveBufferSize(4096);
+            client.connect(listener.localAddress(), 10_000);
+            client.setSoTimeout(20_000);
+            TcpStream stream = Task.of(loop, "acceptor", listener::accept).start().toFuture().get(10, TimeUnit.SECONDS);
+            CompletableFuture<Long> blocked = new CompletableFuture<>();
+            Task<Integer> writer = Task.of(loop, "writer", () -> {
+                MemorySegment buf = loop.scratch();
+                long written = 0;
+                // Until one comes back short: the client reads nothing yet, so its socket fills up.
+                for (int i = 0; i < 100_000 && !stream.writeWaiting(); i++) {
+                    for (int k = 0; k < buf.byteSize(); k++) {
+                        buf.set(ValueLayout.JAVA_BYTE, k, patternByte(written + k));
+                    }
+                    stream.write(buf);
+                    written += buf.byteSize();
+                    Coroutine.yieldNow(); // its SEND goes out in this turn's enter: the next turn knows how it went
+                }
+                blocked.complete(written);
+                MemorySegment one = Arena.ofAuto().allocate(1);
+                int n = stream.read(one); // finishes the write first, then waits for the client's byte
+                stream.write(one, n);
+                stream.shutdownOutput();
+                stream.close();
+                return n;
+            }).start();
+            long total = blocked.get(20, TimeUnit.SECONDS);
+            assertTrue(total < 1L << 30, "a write came back short before 100,000 writes");
+            InputStream in = client.getInputStream();
+            byte[] chunk = new byte[64 * 1024];
+            long got = 0;
+            while (got < total) {
+                int n = in.read(chunk, 0, (int) Math.min(chunk.length, total - got));
+                assertTrue(n > 0, "EOF after " + got + " of " + total + " bytes");
+                for (int k = 0; k < n; k++) {
+                    assertEquals(patternByte(got + k), chunk[k], "byte " + (got + k));
+                }
+                got += n;
+            }
+            client.getOutputStream().write(42);
+            assertEquals(42, in.read(), "the client's byte echoed after the whole write");
+            assertEquals(-1, in.read());
+            assertEquals(1, writer.toFuture().get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static byte patternByte(long i) {
+        return (byte) (i * 31 + (i >>> 12));
+    }
+
     private Socket connect() throws Exception {
         Socket s = new Socket();
         s.connect(listener.localAddress(), 10_000);
