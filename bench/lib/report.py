@@ -22,10 +22,10 @@ COLUMNS = ["mode", "server", "case", "connections", "size", "pipeline", "msgs_pe
            "x_netty_p99", "x_c_cpu", "x_netty_rss", "error_detail", "note"]
 # Figures that get a median and a spread across rounds.
 FIGURES = ["msgs_per_s", "mib_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu_us_per_msg",
-           "server_cpu_pct", "rss_mib", "client_cpu_pct", "client_cpu_us_per_msg"]
+           "user_us_per_msg", "server_cpu_pct", "rss_mib", "client_cpu_pct", "client_cpu_us_per_msg"]
 EXTRA_COLUMNS = (["rounds", "client", "client_cpu_pct", "client_cpu_us_per_msg", "x_netty_cpu", "x_asio_cpu", "x_netty_uring_cpu", "x_c_uring_cpu"]
                  + [f"{f}_{end}" for f in FIGURES for end in ("min", "max")])
-ROUND_COLUMNS = ["round"] + COLUMNS[:16] + ["client", "client_cpu_pct", "client_cpu_us_per_msg", "loadavg", "errors", "ok", "loadgen_rc",
+ROUND_COLUMNS = ["round"] + COLUMNS[:16] + ["client", "client_cpu_pct", "client_cpu_us_per_msg", "user_us_per_msg", "loadavg", "errors", "ok", "loadgen_rc",
                                             "error_detail", "note"]
 ORDER = ["coecho-epoll", "coecho-epoll-alt", "coecho-epoll-alt2", "coecho-epoll-base", "coecho-uring", "coecho-uring-alt", "coecho-uring-alt2", "coecho-uring-base", "coecho-uring-plain", "coecho-uring-nopf", "coecho-uring-ds", "coecho-nio", "coecho-vthreads", "coecho-threads", "netty", "netty-uring", "asio", "seed", "c-epoll", "c-uring"]
 # A pinned load generator above this share of its core is the bottleneck, not the server.
@@ -134,13 +134,15 @@ def table(rows, meta, raw_rows=()):
              ("p50xSeed", "x_seed_p50", 2), ("p99us", "p99_us", 1), ("p99xNetty", "x_netty_p99", 2),
              ("p99.9us", "p999_us", 1), ("cpu us/msg", "cpu_us_per_msg", 2), ("cpu xNetty", "x_netty_cpu", 2),
              ("cpu xAsio", "x_asio_cpu", 2), ("cpu xC", "x_c_cpu", 2),
-             ("cpu xNettyU", "x_netty_uring_cpu", 2), ("cpu xCU", "x_c_uring_cpu", 2), ("cpu%", "server_cpu_pct", 1),
+             ("cpu xNettyU", "x_netty_uring_cpu", 2), ("cpu xCU", "x_c_uring_cpu", 2),
+             ("user us/msg", "user_us_per_msg", 2), ("cpu%", "server_cpu_pct", 1),
              ("client%", "client_cpu_pct", 1), ("client us/msg", "client_cpu_us_per_msg", 2), ("RSS MiB", "rss_mib", 1), ("RSS xNetty", "x_netty_rss", 2),
              ("errors", "errors", 0)]
     # A ratio column whose peer is not in this run would be all dashes: leave it out.
     heads = [h for h in heads if peer_of.get(h[1]) is None or peer_of[h[1]] in present]
     # Results from before the client was measured: no client columns.
-    heads = [h for h in heads if not h[1].startswith("client") or any(r.get(h[1]) is not None for r in rows)]
+    heads = [h for h in heads if not (h[1].startswith("client") or h[1] == "user_us_per_msg")
+             or any(r.get(h[1]) is not None for r in rows)]
     lines = []
     client_bound = False
     for mode in dict.fromkeys(r["mode"] for r in rows):

@@ -13,7 +13,8 @@
  * histogram (1/32 relative precision). Only the measured window (after the warmup) is counted.
  * --json prints the same object as `coecho bench --json` (the fields bench/lib/record.py reads),
  * plus client_cpu_pct: this process's CPU over the measured window as a share of one core, and with
- * --cpu-pid, server_cpu_ticks: that process's utime + stime over the same window (clk_tck per s).
+ * --cpu-pid, server_cpu_ticks: that process's utime + stime over the same window (clk_tck per s);
+ * server_user_ticks: its utime alone (the server's own code, JIT and GC, without the kernel's part).
  * Loopback or any IPv4 address; the harness only ever points it at 127.0.0.1.
  */
 #define _GNU_SOURCE
@@ -196,8 +197,8 @@ static double cpu_seconds(void) {
     return (double) r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6 + r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6;
 }
 
-/* utime + stime of process PID in clock ticks (all threads), or -1. */
-static long long proc_ticks(int pid) {
+/* utime + stime of process PID in clock ticks (all threads), or -1; its utime alone in *user. */
+static long long proc_ticks(int pid, long long *user) {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
@@ -210,6 +211,7 @@ static long long proc_ticks(int pid) {
     unsigned long long ut = 0, st = 0;
     /* after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
+    *user = (long long) ut;
     return (long long) (ut + st);
 }
 
@@ -293,7 +295,8 @@ int main(int argc, char **argv) {
     /* Measured window: the workers count completions while phase == 1. */
     /* --cpu-pid: the server's CPU over exactly this window (the harness's own sampler can drift
      * off the window on a loaded machine). */
-    long long s0 = cpu_pid > 0 ? proc_ticks(cpu_pid) : -1;
+    long long u0 = 0, u1 = 0;
+    long long s0 = cpu_pid > 0 ? proc_ticks(cpu_pid, &u0) : -1;
     double cpu0 = cpu_seconds();
     uint64_t t0 = now_ns();
     atomic_store(&phase, 1);
@@ -301,7 +304,7 @@ int main(int argc, char **argv) {
     atomic_store(&phase, 2);
     uint64_t t1 = now_ns();
     double cpu1 = cpu_seconds();
-    long long s1 = cpu_pid > 0 ? proc_ticks(cpu_pid) : -1;
+    long long s1 = cpu_pid > 0 ? proc_ticks(cpu_pid, &u1) : -1;
     for (int t = 0; t < n_threads; t++) pthread_join(ws[t].tid, NULL);
 
     /* Merge the workers. */
@@ -339,7 +342,8 @@ int main(int argc, char **argv) {
         for (int k = 0; k < E_KINDS; k++) printf("%s\"%s\":%llu", k ? "," : "", err_names[k], (unsigned long long) errors[k]);
         printf("},\"client\":\"c\",\"threads\":%d,\"client_cpu_pct\":%.1f", n_threads, client_cpu);
         if (s0 >= 0 && s1 >= s0)
-            printf(",\"server_cpu_ticks\":%lld,\"clk_tck\":%ld", s1 - s0, sysconf(_SC_CLK_TCK));
+            printf(",\"server_cpu_ticks\":%lld,\"server_user_ticks\":%lld,\"clk_tck\":%ld", s1 - s0, u1 - u0,
+                   sysconf(_SC_CLK_TCK));
         printf(",\"ok\":%s}\n", ok ? "true" : "false");
     } else {
         printf("connections %d (%llu failed to connect), %d B, pipeline %d, %.2f s measured after %.2f s warmup\n",
