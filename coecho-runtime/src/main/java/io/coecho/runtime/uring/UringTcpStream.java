@@ -327,7 +327,15 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         if (n < 0 && n != -Errno.EAGAIN) {
             throw new NativeException("send", (int) -n);
         }
-        writeRest(UnsentBytes.keep(poller.loop(), src, Math.max(n, 0), len));
+        // The rest goes through the ring, as a write whose first send came back short.
+        sending = true;
+        borrowed = true;
+        sendBytes = src;
+        sendOff = Math.max(n, 0);
+        sendEnd = len;
+        keepRest();
+        submitSend(0);
+        finishWrite();
     }
 
     /**
@@ -375,17 +383,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
                     return;
                 }
                 if (unsent == null) {
-                    // The socket is full: the rest waits for the peer, in a buffer of its own if it
-                    // fits one (counted in the loop's stats as a waiting write), and nothing more is
-                    // read meanwhile.
-                    unsent = UnsentBytes.keep(poller.loop(), sendBytes, sendOff, sendEnd);
-                    releaseSend();
-                    sendBytes = unsent.bytes();
-                    sendOff = 0;
-                    sendEnd = sendBytes.byteSize();
-                    if (multishot != null) {
-                        multishot.pause();
-                    }
+                    keepRest();
                 }
                 submitSend(0);
             }
@@ -393,6 +391,22 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
             if (!done && sending && borrowed && send.inFlight) {
                 sendAbandoned = true; // the kernel may still read the caller's memory: the completion cleans up
             }
+        }
+    }
+
+    /**
+     * The socket is full: the rest of the write under way, sendBytes[sendOff, sendEnd), waits for the
+     * peer, in a buffer of its own if it fits one (counted in the loop's stats as a waiting write),
+     * and nothing more is read meanwhile.
+     */
+    private void keepRest() {
+        unsent = UnsentBytes.keep(poller.loop(), sendBytes, sendOff, sendEnd);
+        releaseSend();
+        sendBytes = unsent.bytes();
+        sendOff = 0;
+        sendEnd = sendBytes.byteSize();
+        if (multishot != null) {
+            multishot.pause();
         }
     }
 
@@ -418,21 +432,6 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     @Override
     public boolean writeWaiting() {
         return sending && (unsent != null || !send.inFlight);
-    }
-
-    /** The blocked rest of a write (direct sends): ring SENDs without MSG_DONTWAIT until the socket took it all. */
-    private void writeRest(UnsentBytes rest) throws IOException {
-        sending = true;
-        borrowed = true; // it may be a slice of the caller's source
-        unsent = rest;
-        sendBytes = rest.bytes();
-        sendOff = 0;
-        sendEnd = sendBytes.byteSize();
-        if (multishot != null) {
-            multishot.pause();
-        }
-        submitSend(0);
-        finishWrite();
     }
 
     private void releaseSend() {
