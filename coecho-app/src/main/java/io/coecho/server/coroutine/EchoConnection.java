@@ -63,6 +63,8 @@ final class EchoConnection {
     private Timer watchdog;
     /** nanoTime of the last activity: the last echo written (or the accept). */
     private long lastActive;
+    /** The loop's turn count when the last echo was written (see watch). */
+    private long lastActiveTurn;
     /** nanoTime when the current write began, 0 when not writing (kept only with a watchdog). */
     private long writingSince;
     /** The watchdog looked during the current write, so it is set for the write deadline. */
@@ -184,7 +186,8 @@ final class EchoConnection {
             long start = System.nanoTime();
             writingSince = start;
             stream.write(buf, n);
-            wrote(stats.turns() == turn ? start : System.nanoTime());
+            long after = stats.turns();
+            wrote(after == turn ? start : System.nanoTime(), after);
         }
         worker.bytesOut += n;
     }
@@ -453,8 +456,9 @@ final class EchoConnection {
      * watchdog would then reap a connection that had just been served (ProcessPauseIT failed so on
      * io_uring).
      */
-    private void wrote(long now) {
+    private void wrote(long now, long turn) {
         lastActive = now;
+        lastActiveTurn = turn;
         writingSince = 0;
         if (watchedWrite) {
             watchedWrite = false;
@@ -482,6 +486,15 @@ final class EchoConnection {
             lastActive = now;
         }
         long writing = queuedWait ? lastActive : writingSince;
+        long active = lastActive;
+        LoopStats stats = worker.loop.stats();
+        if (stats.turns() - lastActiveTurn <= 1) {
+            // The last echo was written in this turn or the one before. A transport that queues
+            // writes (io_uring) sends their bytes only in the next poll, and a stall of the whole
+            // process (SIGSTOP) in between would make the connection look idle for the length of the
+            // stall: its activity is then that poll's start, if later (ProcessPauseIT).
+            active = Math.max(active, stats.pollStartedNanos());
+        }
         if (writing != 0) {
             if (worker.writeTimeoutNanos > 0 && now - writing >= worker.writeTimeoutNanos) {
                 worker.writeTimeouts++;
@@ -490,7 +503,7 @@ final class EchoConnection {
             }
             // A write waiting for the peer is not idleness: only the write timeout applies to it.
             watchedWrite = true;
-        } else if (worker.idleTimeoutNanos > 0 && now - lastActive >= worker.idleTimeoutNanos) {
+        } else if (worker.idleTimeoutNanos > 0 && now - active >= worker.idleTimeoutNanos) {
             worker.idleTimeouts++;
             closeBy("idle timeout");
             return;
@@ -505,7 +518,7 @@ final class EchoConnection {
                 next = Math.min(next, now + worker.watchdogPeriodNanos);
             }
         } else {
-            next = worker.idleTimeoutNanos > 0 ? lastActive + worker.idleTimeoutNanos : now + worker.watchdogPeriodNanos;
+            next = worker.idleTimeoutNanos > 0 ? active + worker.idleTimeoutNanos : now + worker.watchdogPeriodNanos;
         }
         watchdog.reschedule(Math.max(next, now + 1_000_000L));
     }

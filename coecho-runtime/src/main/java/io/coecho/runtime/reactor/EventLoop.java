@@ -219,6 +219,7 @@ public final class EventLoop implements Executor {
             }
         }
         long beforeWait = System.nanoTime();
+        stats.pollStarted = beforeWait;
         int n;
         try {
             n = poller.poll(timeout);

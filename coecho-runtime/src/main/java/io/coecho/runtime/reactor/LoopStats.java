@@ -12,6 +12,7 @@ public final class LoopStats {
     long busyNanos;
     long writeWaits;
     long writesWaiting;
+    long pollStarted;
 
     public long turns() {
         return turns;
@@ -29,6 +30,15 @@ public final class LoopStats {
     /** Writes waiting for a peer to read right now: connections held up by slow readers. */
     public long writesWaiting() {
         return writesWaiting;
+    }
+
+    /**
+     * nanoTime when the current turn's poll began (between turns: the last one's). A write queued
+     * for the poller (io_uring) goes out in that poll, so after a stall of the process it is the time
+     * such a write's bytes left. Loop thread.
+     */
+    public long pollStartedNanos() {
+        return pollStarted;
     }
 
     /** Nanoseconds the loop spent outside its poller's wait. */
