@@ -238,6 +238,11 @@ final class MultishotRecv {
         }
     }
 
+    /** Touches the queue a CQE of this recv goes to: see UringPoller's warm. */
+    int warm() {
+        return bids[first] + lens[first];
+    }
+
     /** Buffers came back after ENOBUFS: the reader, if one waits, arms again. */
     void unstarve() {
         starved = false;

@@ -44,6 +44,13 @@ class Op {
         }
     }
 
+    /** Touches what {@link #complete} will, for UringPoller's warm pass; returns something of it. */
+    int warm() {
+        Coroutine w = waiter;
+        int sum = w == null ? res : w.warm();
+        return owner instanceof UringTcpStream stream ? sum + stream.warm() : sum;
+    }
+
     /** The result of the completed submission; the op is idle again. */
     int take() {
         done = false;

@@ -52,6 +52,12 @@ final class UringPoller implements Poller {
     static final boolean SINGLE_ISSUER =
             Boolean.parseBoolean(System.getProperty("coecho.uring.singleIssuer", "true"));
 
+    /**
+     * A pass that warms the cache for a batch of completions before completing any ({@link #warm}).
+     * Measured on and off (docs/BENCHMARKS.md); -Dcoecho.uring.warm=false turns it off.
+     */
+    static final boolean WARM = Boolean.parseBoolean(System.getProperty("coecho.uring.warm", "true"));
+
     private final EventLoop loop;
     private final Syscalls sys = new Syscalls();
     /** Used by other threads' wakeups only. */
@@ -277,6 +283,9 @@ final class UringPoller implements Poller {
 
     @Override
     public void dispatch(int count) {
+        if (count > 1 && WARM) {
+            warm(count);
+        }
         for (int i = 0; i < count; i++) {
             long userData = ring.cqeUserData(0);
             int res = ring.cqeRes(0);
@@ -317,6 +326,31 @@ final class UringPoller implements Poller {
             LOG.log(overflows == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
                     "loop " + loop.name() + ": io_uring completion queue overflowed (" + overflows + " times); draining");
         }
+    }
+
+    /** Sink for {@link #warm}'s loads, so that the JIT keeps them. */
+    private int warmth;
+
+    /**
+     * Loads, for every CQE of the batch, the objects its completion will touch (the op, its stream,
+     * the stream's multishot queue and the waiting coroutine with its continuation) before completing
+     * any: with thousands of connections they are cold, and the loads of different CQEs do not
+     * depend on each other, so the processor overlaps their cache misses here instead of taking them
+     * one chain at a time. EpollPoller's warm does the same for its events.
+     */
+    private void warm(int count) {
+        int sum = 0;
+        Op[] table = ops;
+        for (int i = 0; i < count; i++) {
+            int slot = (int) ring.cqeUserData(i);
+            if (slot >= 0 && slot < nextSlot) {
+                Op op = table[slot];
+                if (op != null) {
+                    sum += op.warm();
+                }
+            }
+        }
+        warmth += sum;
     }
 
     @Override

@@ -466,6 +466,12 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         ops.completed();
     }
 
+    /** Touches what a completion of this stream's ops will: see UringPoller's warm. */
+    int warm() {
+        MultishotRecv m = multishot;
+        return m == null ? (int) sendEnd : m.warm();
+    }
+
     void checkOpen() throws ClosedChannelException {
         ops.checkOpen();
     }
