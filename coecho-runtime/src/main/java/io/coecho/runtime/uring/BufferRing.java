@@ -104,6 +104,16 @@ final class BufferRing {
         return slab.asSlice((long) bid * bufferSize, len);
     }
 
+    /**
+     * Copies k bytes of buffer bid, from offset from, to dst at dstOffset. The read path's copy:
+     * straight from the slab, because a slice per read (as {@link #buffer} makes) is an object per
+     * echo that escape analysis does not remove, and at 10,000 connections that garbage (about 6 MB/s)
+     * grew the heap, and the resident set with it, for as long as the server ran.
+     */
+    void copyOut(int bid, int from, MemorySegment dst, long dstOffset, int k) {
+        MemorySegment.copy(slab, (long) bid * bufferSize + from, dst, dstOffset, k);
+    }
+
     /** A CQE named buffer bid: it is ours until {@link #recycle}. */
     void taken() {
         out++;

@@ -148,7 +148,7 @@ final class MultishotRecv {
             int bid = bids[first];
             int len = lens[first];
             int k = Math.min(room - n, len - headPos);
-            MemorySegment.copy(ring.buffer(bid, len), headPos, dst, n, k);
+            ring.copyOut(bid, headPos, dst, n, k);
             n += k;
             headPos += k;
             if (headPos == len) {
