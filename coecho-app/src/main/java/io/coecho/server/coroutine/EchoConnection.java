@@ -504,9 +504,16 @@ final class EchoConnection {
             // A write waiting for the peer is not idleness: only the write timeout applies to it.
             watchedWrite = true;
         } else if (worker.idleTimeoutNanos > 0 && now - active >= worker.idleTimeoutNanos) {
-            worker.idleTimeouts++;
-            closeBy("idle timeout");
-            return;
+            if (!stream.inputPending()) {
+                worker.idleTimeouts++;
+                closeBy("idle timeout");
+                return;
+            }
+            // The peer's bytes wait unread: the loop is behind, not the peer idle. After a stall of
+            // the process a loop can take more than one turn to deliver what came meanwhile (an
+            // io_uring enter runs a bounded share of the kernel's deferred completions, an epoll_wait
+            // returns a bounded batch), and this look may come between (ProcessPauseIT).
+            active = now;
         }
         // Next look: exactly when this connection could expire, or a period from now if the
         // timeout that applies is off (the other may start to apply meanwhile). A queued wait's end

@@ -165,6 +165,11 @@ final class EpollTcpStream implements TcpStream {
         }
     }
 
+    @Override
+    public boolean inputPending() {
+        return !reg.closed && sys.inputPending(reg.fd);
+    }
+
     /** The socket's descriptor, for tests that look at the kernel's side of it. */
     int fd() {
         return reg.fd;

@@ -24,6 +24,7 @@ public final class LinuxConstants {
 
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
+    public static final int MSG_PEEK = 0x2;
     public static final int MSG_TRUNC = 0x20;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;

@@ -253,6 +253,16 @@ public final class Syscalls {
         }
     }
 
+    /**
+     * Whether fd has bytes from its peer that nobody has read: a one-byte recv with MSG_PEEK and
+     * MSG_DONTWAIT into the scratch, which takes nothing off the socket. A shutdown (EOF) or an error
+     * count as pending too: a read would return at once. Not for hot paths.
+     */
+    public boolean inputPending(int fd) {
+        long r = recv(fd, scratch, 1, LinuxConstants.MSG_PEEK | LinuxConstants.MSG_DONTWAIT);
+        return r != -Errno.EAGAIN;
+    }
+
     /** send with MSG_NOSIGNAL always: a peer that went away gives EPIPE, never SIGPIPE. */
     public long send(int fd, MemorySegment buf, long len) {
         try {

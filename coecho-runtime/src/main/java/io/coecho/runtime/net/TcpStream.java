@@ -64,6 +64,18 @@ public interface TcpStream extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether the peer has sent bytes that no read has taken yet, in the socket or in the transport's
+     * own queue (a read would not suspend): for an idle watchdog, which must not call a connection
+     * idle while its requests wait for the loop. After a stall of the whole process a loop may take
+     * more than one turn to deliver what arrived meanwhile, and a watchdog due in between would
+     * otherwise reap a busy connection. Not for hot paths: it may cost a system call. False on
+     * transports that cannot tell.
+     */
+    default boolean inputPending() {
+        return false;
+    }
+
     /** Shuts down the sending side (the peer reads EOF once it has read what was sent). */
     void shutdownOutput() throws IOException;
 

@@ -238,6 +238,11 @@ final class MultishotRecv {
         }
     }
 
+    /** Whether bytes taken off the socket wait here for a read. */
+    boolean hasQueued() {
+        return count > 0 || spillPos < spillEnd || eof || error != 0;
+    }
+
     /** Touches the queue a CQE of this recv goes to: see UringPoller's warm. */
     int warm() {
         return bids[first] + lens[first];

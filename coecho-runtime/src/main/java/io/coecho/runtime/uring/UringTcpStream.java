@@ -434,6 +434,17 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
         return sending && (unsent != null || !send.inFlight);
     }
 
+    @Override
+    public boolean inputPending() {
+        if (ops.closed()) {
+            return false;
+        }
+        // Bytes the multishot recv has taken off the socket wait in its queue; the rest may still be
+        // in the socket, where a recv whose completion is still to come (the kernel runs it at an
+        // enter) has not taken them yet.
+        return (multishot != null && multishot.hasQueued()) || sys.inputPending(fd);
+    }
+
     private void releaseSend() {
         if (sendBuf != null && !send.inFlight) {
             stock.release(sendBuf);
