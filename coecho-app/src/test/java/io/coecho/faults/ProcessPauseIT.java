@@ -32,8 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>The pause is longer than the idle timeout: a connection whose client sent its request during the
  * pause is not idle, and must not be reaped when the process wakes up with the request waiting in
- * its socket (every engine did: the fixes are in EventLoop's turn, EchoConnection's watchdog and the blocking
- * engines' Watchdog).
+ * its socket (every engine did: the fix is in EventLoop's turn and BlockingConnection.checkTimeouts).
  *
  * <p>Suite: 20 clients, a 1 s pause, and 200 clients on one loop. Full (bench/faults.sh): 100 clients, 5 s.
  */

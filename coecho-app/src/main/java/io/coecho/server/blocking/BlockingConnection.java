@@ -398,11 +398,8 @@ final class BlockingConnection implements Runnable {
         return since != 0 && now - since >= STALLED_NANOS;
     }
 
-    /**
-     * Closes for a timeout: called by the watchdog with its clock reading, and the end of the last
-     * stall of the process, which counts as activity (nobody was served during it).
-     */
-    void checkTimeouts(long now, long idleNanos, long writeNanos, long stallEnded) {
+    /** Closes for a timeout: called by the watchdog with its clock reading. */
+    void checkTimeouts(long now, long idleNanos, long writeNanos) {
         if (awaitingHeader) {
             if (now - headerDeadline >= 0) {
                 closeBy("refused, PROXY header timeout: not complete within --proxy-header-timeout",
@@ -412,10 +409,10 @@ final class BlockingConnection implements Runnable {
         }
         long since = writingSince;
         if (since != 0) {
-            if (writeNanos > 0 && now - Math.max(since, stallEnded) >= writeNanos) {
+            if (writeNanos > 0 && now - since >= writeNanos) {
                 closeBy("write timeout", server.writeTimeouts);
             }
-        } else if (idleNanos > 0 && now - Math.max(lastActive, stallEnded) >= idleNanos && !inputWaiting()) {
+        } else if (idleNanos > 0 && now - lastActive >= idleNanos && !inputWaiting()) {
             closeBy("idle timeout", server.idleTimeouts);
         }
     }

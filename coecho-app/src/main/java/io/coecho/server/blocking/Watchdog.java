@@ -33,8 +33,6 @@ final class Watchdog implements Runnable {
     /** Counts pokes, so that one arriving while the watchdog works is not lost. Guarded by lock. */
     private long pokes;
     private final CountDownLatch terminated = new CountDownLatch(1);
-    /** nanoTime when the last stall of the process ended, as this thread saw it. Watchdog thread. */
-    private long stallEnded;
 
     Watchdog(BlockingServer server, Duration idleTimeout, Duration writeTimeout, Duration headerTimeout) {
         this.server = server;
@@ -85,8 +83,7 @@ final class Watchdog implements Runnable {
     @Override
     public void run() {
         try {
-            stallEnded = System.nanoTime();
-            long nextScan = periodNanos > 0 ? stallEnded + periodNanos : Long.MAX_VALUE;
+            long nextScan = periodNanos > 0 ? System.nanoTime() + periodNanos : Long.MAX_VALUE;
             while (true) {
                 long now = System.nanoTime();
                 long deadline;
@@ -103,16 +100,11 @@ final class Watchdog implements Runnable {
                 if (now - nextScan >= 0) {
                     // A scan much later than planned means the process was stalled (SIGSTOP, a long GC
                     // pause, a frozen VM): the connections' threads have not run since either, so their
-                    // timestamps are stale and what arrived meanwhile is unread or not yet stamped. The
-                    // stall's end then counts as every connection's last activity: each gets its whole
-                    // timeout again. Not just one scan's grace: hundreds of threads waking at once may
-                    // take longer than a period to run, and one that has read a request but not yet
-                    // stamped its echo looks idle, with nothing left in its socket (ProcessPauseIT).
-                    if (now - nextScan >= Math.max(periodNanos, STALL_NANOS)) {
-                        stallEnded = now;
-                    } else {
+                    // timestamps are stale and what arrived meanwhile is unread or not yet stamped. Judge
+                    // no timeout now; the next scan, a period on, sees them after they ran (ProcessPauseIT).
+                    if (now - nextScan < Math.max(periodNanos, STALL_NANOS)) {
                         for (BlockingConnection c : server.connections()) {
-                            c.checkTimeouts(now, idleNanos, writeNanos, stallEnded);
+                            c.checkTimeouts(now, idleNanos, writeNanos);
                         }
                     }
                     nextScan = now + periodNanos;
