@@ -34,11 +34,19 @@ import org.junit.jupiter.params.provider.MethodSource;
  * pause is not idle, and must not be reaped when the process wakes up with the request waiting in
  * its socket (every engine did: the fix is in EventLoop's turn and BlockingConnection.checkTimeouts).
  *
- * <p>Suite: 20 clients, a 1 s pause, and 200 clients on one loop. Full (bench/faults.sh): 100 clients, 5 s.
+ * <p>Suite: 20 clients, a 1 s pause; and 200 clients on one loop, a 2 s pause. Full (bench/faults.sh): 100
+ * clients, 5 s.
  */
 class ProcessPauseIT {
     static final int CLIENTS = Scale.pick(20, 100);
     static final int MANY_CLIENTS = 200;
+    /**
+     * The many clients' pause, and their largest message: with 200 of them on 2 cores a client can
+     * itself be slow to send its next request, and a client silent for the idle timeout (half the
+     * pause) is rightly reaped; a longer pause and small messages keep that out of the picture.
+     */
+    static final Duration MANY_PAUSE = Duration.ofSeconds(2);
+    static final int MANY_MAX_SIZE = 1024;
     static final Duration PAUSE = Scale.pick(Duration.ofSeconds(1), Duration.ofSeconds(5));
     /** Round trips each client makes after the pause before the run ends. */
     static final int AFTER = Scale.pick(20, 200);
@@ -51,7 +59,8 @@ class ProcessPauseIT {
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void everyInFlightEchoCompletesAfterAPauseLongerThanTheIdleTimeout(ServerTarget target) throws Exception {
-        run(target, List.of("--threads", "2", "--idle-timeout", PAUSE.dividedBy(2).toMillis() + "ms"), CLIENTS);
+        run(target, List.of("--threads", "2", "--idle-timeout", PAUSE.dividedBy(2).toMillis() + "ms"), CLIENTS, PAUSE,
+                16 * 1024);
     }
 
     /**
@@ -64,10 +73,12 @@ class ProcessPauseIT {
     @MethodSource("io.coecho.ServerTarget#selected")
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void nobodyIsReapedWhileTheLoopTakesSeveralTurnsToCatchUpAfterThePause(ServerTarget target) throws Exception {
-        run(target, List.of("--threads", "1", "--idle-timeout", PAUSE.dividedBy(2).toMillis() + "ms"), MANY_CLIENTS);
+        run(target, List.of("--threads", "1", "--idle-timeout", MANY_PAUSE.dividedBy(2).toMillis() + "ms"), MANY_CLIENTS,
+                MANY_PAUSE, MANY_MAX_SIZE);
     }
 
-    private void run(ServerTarget target, List<String> serve, int clientCount) throws Exception {
+    private void run(ServerTarget target, List<String> serve, int clientCount, Duration pause, int maxSize)
+            throws Exception {
         long seed = System.nanoTime();
         AtomicBoolean stop = new AtomicBoolean();
         try (ServerProcess server = Launch.serve(target, 0, serve);
@@ -75,14 +86,14 @@ class ProcessPauseIT {
             List<Client> clients = new ArrayList<>();
             List<Future<?>> running = new ArrayList<>();
             for (int i = 0; i < clientCount; i++) {
-                Client c = new Client(server, seed + i, stop);
+                Client c = new Client(server, seed + i, stop, maxSize);
                 clients.add(c);
                 running.add(threads.submit(c));
             }
             awaitRounds(clients, n -> n >= 5, "every client under way");
             Launch.signal(server.pid(), "STOP");
             long stopped = System.nanoTime();
-            Thread.sleep(PAUSE.toMillis()); // the pause is the scenario, not a wait for something
+            Thread.sleep(pause.toMillis()); // the pause is the scenario, not a wait for something
             long resumed = System.nanoTime();
             Launch.signal(server.pid(), "CONT");
             long[] before = clients.stream().mapToLong(Client::rounds).toArray();
@@ -94,7 +105,7 @@ class ProcessPauseIT {
             for (Future<?> f : running) {
                 f.get(30, TimeUnit.SECONDS); // rethrows a mismatch, an EOF, a timeout
             }
-            long halfPause = PAUSE.toNanos() / 2;
+            long halfPause = pause.toNanos() / 2;
             long longest = 0;
             long rounds = 0;
             for (int i = 0; i < clientCount; i++) {
@@ -128,22 +139,24 @@ class ProcessPauseIT {
     }
 
     /**
-     * Round trips of random sizes (1 byte to 16 KiB) until told to stop, each verified; remembers the
+     * Round trips of random sizes (1 byte to maxSize) until told to stop, each verified; remembers the
      * longest, and the round trip in flight at chosen moments.
      */
     private static final class Client implements java.util.concurrent.Callable<Void> {
         private final ServerProcess server;
         private final long seed;
         private final AtomicBoolean stop;
+        private final int maxSize;
         private volatile long rounds;
         private volatile boolean failed;
         private final List<long[]> slow = new ArrayList<>(); // round trips over 100 ms: {start, end}
         private long longest;
 
-        Client(ServerProcess server, long seed, AtomicBoolean stop) {
+        Client(ServerProcess server, long seed, AtomicBoolean stop, int maxSize) {
             this.server = server;
             this.seed = seed;
             this.stop = stop;
+            this.maxSize = maxSize;
         }
 
         long rounds() {
@@ -159,7 +172,7 @@ class ProcessPauseIT {
                 InputStream in = s.getInputStream();
                 SeededBytes bytes = new SeededBytes(seed);
                 SplittableRandom sizes = new SplittableRandom(seed);
-                byte[] message = new byte[16 * 1024];
+                byte[] message = new byte[maxSize];
                 while (!stop.get()) {
                     int n = 1 + sizes.nextInt(message.length);
                     bytes.next(message, 0, n);
