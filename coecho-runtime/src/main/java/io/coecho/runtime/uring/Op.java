@@ -47,7 +47,7 @@ class Op {
     /** Touches what {@link #complete} will, for UringPoller's warm pass; returns something of it. */
     int warm() {
         Coroutine w = waiter;
-        int sum = w == null ? res : w.warm();
+        int sum = w == null ? 0 : w.warm();
         return owner instanceof UringTcpStream stream ? sum + stream.warm() : sum;
     }
 

@@ -480,7 +480,7 @@ final class UringTcpStream implements TcpStream, Op.Owner, UringPoller.Closeable
     /** Touches what a completion of this stream's ops will: see UringPoller's warm. */
     int warm() {
         MultishotRecv m = multishot;
-        return m == null ? (int) sendEnd : m.warm();
+        return m == null ? 0 : m.warm();
     }
 
     void checkOpen() throws ClosedChannelException {
