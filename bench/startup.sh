@@ -33,6 +33,10 @@
 #                      norelocate  + -XX:ArchiveRelocationMode=0 (diagnostic: map the CDS archive where it
 #                                  was built to be, instead of at a random address, patching every pointer)
 #                      noperf      + -XX:-UsePerfData (no hsperfdata file)
+#                      young16     + -XX:NewSize=16m (a floor under G1's young generation)
+#                      smgc1       + -XX:CompileCommand=CompileThresholdScaling,...StackMapGenerator::processBlock,100.0
+#                                  (the JDK's class-file stack map generator, hot while the start-up spins
+#                                  method handle classes, left to C1: no 16 MB C2 compilation)
 #                      dist        the distribution's bin/coecho (jlink'ed runtime), its AOT cache removed
 #                      dist-aot    the distribution's bin/coecho as built, with its AOT cache
 #                    (default: all but trim and noperf); joined with '+', variants add up (dist+notrim)
@@ -48,7 +52,7 @@ root="$(dirname "$here")"
 # shellcheck source=lib/common.sh
 . "$here/lib/common.sh"
 
-all_variants="launcher,notrim,aot,c1,codecache,trim,arena,coh,norelocate,noperf,dist,dist-aot"
+all_variants="launcher,notrim,aot,c1,codecache,trim,arena,coh,norelocate,noperf,young16,smgc1,dist,dist-aot"
 variants="launcher,notrim,aot,c1,codecache,arena,coh,norelocate,dist,dist-aot" rounds=5 steady=10 idle=10000 load=5 pin=1 outdir=""
 die() { echo "bench/startup: $*" >&2; exit 2; }
 say() { echo "bench/startup: $*" >&2; }
@@ -157,6 +161,8 @@ variant() {
       coh) opts+=" -XX:+UseCompactObjectHeaders" ;;
       norelocate) opts+=" -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0" ;;
       noperf) opts+=" -XX:-UsePerfData" ;;
+      young16) opts+=" -XX:NewSize=16m" ;;
+      smgc1) opts+=" -XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,jdk.internal.classfile.impl.StackMapGenerator::processBlock,100.0" ;;
       dist) cmd=("$dist_noaot/bin/coecho") ;;
       dist-aot) cmd=("$dist/bin/coecho") ;;
     esac
