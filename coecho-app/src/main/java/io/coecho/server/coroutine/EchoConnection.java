@@ -38,7 +38,7 @@ import java.time.Duration;
  *
  * <p>Loop thread only: runs as one coroutine on its worker's loop.
  */
-final class EchoConnection {
+final class EchoConnection implements Coroutine.Body {
     private static final System.Logger LOG = System.getLogger(EchoConnection.class.getName());
 
     /** Thrown into a connection waiting in read when the server starts draining. */
@@ -92,10 +92,12 @@ final class EchoConnection {
     }
 
     void start() {
-        coroutine = Coroutine.spawn(worker.loop, "conn", this::serve);
+        coroutine = Coroutine.spawn(worker.loop, "conn", this);
     }
 
-    private void serve() {
+    /** The connection's coroutine (its body itself, not a method reference to it: one frame less). */
+    @Override
+    public void run() {
         boolean header = worker.headerTimeoutNanos > 0;
         if (worker.watchdogPeriodNanos > 0 || header) {
             lastActive = System.nanoTime();
@@ -140,14 +142,14 @@ final class EchoConnection {
 
     /**
      * Up to count reads and their echoes; false once the peer has shut down its side. A method of its
-     * own, not the body of serve's loop, for the JIT's and the continuation's sake: a suspended
+     * own, not the body of run's loop, for the JIT's and the continuation's sake: a suspended
      * coroutine's frames stay what they were when they began (interpreted, or compiled at some tier)
      * until they return, and while any of them is interpreted, every suspension and resumption of
      * that coroutine takes the continuation's slow path.
      *
-     * <p>serve's frame lives as long as the connection; echoSome's returns every so often, so the
-     * next call runs the JIT's newest code. But a return to serve also costs the connection a new
-     * stack chunk (about 900 bytes: serve's frame comes back from a chunk the collector has moved,
+     * <p>run's frame lives as long as the connection; echoSome's returns every so often, so the
+     * next call runs the JIT's newest code. But a return to run also costs the connection a new
+     * stack chunk (about 900 bytes: run's frame comes back from a chunk the collector has moved,
      * which the next suspension cannot reuse), and at 10,000 connections returns every 64 round trips
      * kept G1's young collections going; each collection moves every live chunk, and each moved
      * chunk costs its connection a slow thaw and yet another chunk. So the calls grow fourfold, from

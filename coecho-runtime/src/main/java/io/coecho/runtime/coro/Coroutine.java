@@ -198,7 +198,7 @@ public final class Coroutine {
         final Coroutine owner;
 
         Frame(Coroutine owner, Body body) {
-            super(SCOPE, () -> runBody(owner, body));
+            super(SCOPE, new Entry(owner, body));
             this.owner = owner;
         }
 
@@ -209,12 +209,21 @@ public final class Coroutine {
         }
     }
 
-    private static void runBody(Coroutine owner, Body body) {
-        try {
-            body.run();
-        } catch (Throwable t) {
-            LOG.log(System.Logger.Level.WARNING, "coroutine " + owner.name + " on loop " + owner.loop.name()
-                    + " ended with an exception", t);
+    /**
+     * The continuation's entry: runs the body and logs what escapes it. A class, not a lambda around
+     * a static method, for one frame less under every suspended coroutine's stack (the frames of a
+     * coroutine that started before the JIT compiled them stay interpreted, and each interpreted
+     * frame takes its room in the stack chunk for the connection's life).
+     */
+    private record Entry(Coroutine owner, Body body) implements Runnable {
+        @Override
+        public void run() {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.WARNING, "coroutine " + owner.name + " on loop " + owner.loop.name()
+                        + " ended with an exception", t);
+            }
         }
     }
 }
