@@ -60,6 +60,8 @@ final class UringPoller implements Poller {
 
     private final EventLoop loop;
     private final Syscalls sys = new Syscalls();
+    /** Sink for {@link #warm}'s loads, so that the JIT keeps them. */
+    private int warmth;
     /** Used by other threads' wakeups only. */
     private final Syscalls wakeSys = new Syscalls();
     final Ring ring;
@@ -327,9 +329,6 @@ final class UringPoller implements Poller {
                     "loop " + loop.name() + ": io_uring completion queue overflowed (" + overflows + " times); draining");
         }
     }
-
-    /** Sink for {@link #warm}'s loads, so that the JIT keeps them. */
-    private int warmth;
 
     /**
      * Loads, for every CQE of the batch, the objects its completion will touch (the op, its stream,
